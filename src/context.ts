@@ -1,0 +1,116 @@
+import { type Clock, systemClock } from "./clock.ts";
+import type { Config } from "./config/load.ts";
+import { generateEncryptionKey, SecretBox } from "./crypto/encryption.ts";
+import { randomToken } from "./crypto/random.ts";
+import { readOrCreateSecretFile } from "./crypto/secret-files.ts";
+import { type Db, openDatabase } from "./db/connection.ts";
+import { applyMigrations } from "./db/migrate.ts";
+import { FixedWindowLimiter } from "./http/rate-limit.ts";
+import { BrowserSessionStore } from "./identity/browser-sessions.ts";
+import { UserService } from "./identity/user-service.ts";
+import { UserStore } from "./identity/user-store.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { AccessTokenService } from "./oauth/access-tokens.ts";
+import { BearerAuthenticator } from "./oauth/bearer.ts";
+import { KeyStore } from "./oauth/keys.ts";
+import { RefreshTokenStore } from "./oauth/refresh-tokens.ts";
+import { ResourceCatalog } from "./oauth/resources.ts";
+import { RevocationList } from "./oauth/revocation.ts";
+
+export const ENCRYPTION_KEY_FILE = "encryption.key";
+export const SESSION_SECRET_FILE = "session.secret";
+
+/** Everything a feature needs, built once at start and passed down; no module-level state. */
+export interface AppContext {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  keys: KeyStore;
+  secretBox: SecretBox;
+  users: UserService;
+  accessTokens: AccessTokenService;
+  refreshTokens: RefreshTokenStore;
+  revocations: RevocationList;
+  bearer: BearerAuthenticator;
+  browserSessions: BrowserSessionStore;
+  /** Per-IP limiter of login, registration and refresh attempts. */
+  authLimiter: FixedWindowLimiter;
+  /** The resource URIs the gateway serves (aggregate and per-server). */
+  resources: ResourceCatalog;
+  /** Registers cleanup (timers, connections) run by close(), last registered first. */
+  onClose(task: () => void | Promise<void>): void;
+  close(): Promise<void>;
+}
+
+export interface ContextOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = openDatabase(config.sqliteFile, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
+  applyMigrations(db);
+
+  const keys = await KeyStore.load({
+    dataDir: config.dataDir,
+    algorithm: config.jwtAlgorithm,
+    hmacSecret: config.jwtSecretKey,
+    now: clock.now(),
+    retiredKeyGraceMs: config.accessTokenMinutes * 60_000 + config.clockSkewSeconds * 1000,
+  });
+  const encryptionKey =
+    config.encryptionKey ??
+    readOrCreateSecretFile(config.dataDir, ENCRYPTION_KEY_FILE, generateEncryptionKey);
+  const secretBox = await SecretBox.fromBase64(encryptionKey);
+  const sessionSecret =
+    config.sessionSecret ??
+    readOrCreateSecretFile(config.dataDir, SESSION_SECRET_FILE, () => randomToken(48));
+
+  const users = new UserService(
+    new UserStore(db),
+    {
+      minLength: config.passwordMinLength,
+      requireUppercase: config.passwordRequireUppercase,
+      requireLowercase: config.passwordRequireLowercase,
+      requireDigit: config.passwordRequireDigit,
+      requireSpecial: config.passwordRequireSpecial,
+    },
+    clock,
+  );
+  const accessTokens = new AccessTokenService(
+    keys,
+    config.publicUrl,
+    () => clock.now(),
+    config.clockSkewSeconds,
+  );
+  const revocations = new RevocationList(db, clock);
+  const resources = new ResourceCatalog(config.publicUrl);
+  resources.addServerLookup((name) => Object.hasOwn(config.mcpServices, name));
+  const closers: (() => void | Promise<void>)[] = [];
+
+  return {
+    config,
+    db,
+    logger,
+    clock,
+    keys,
+    secretBox,
+    users,
+    accessTokens,
+    refreshTokens: new RefreshTokenStore(db, clock),
+    revocations,
+    bearer: new BearerAuthenticator(accessTokens, revocations, users),
+    browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
+    authLimiter: new FixedWindowLimiter(clock, config.rateLimitAuthPerMinute, 60_000),
+    resources,
+    onClose: (task) => closers.push(task),
+    close: async () => {
+      for (const task of closers.reverse()) await task();
+      db.$client.close();
+      logger.flush?.();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { readJson } from "../http/body.ts";
+import { clientIp } from "../http/client-ip.ts";
+import { json, jsonError } from "../http/errors.ts";
+import { wwwAuthenticate } from "../oauth/bearer.ts";
+import { issueTokenPair, LOGIN_CLIENT_ID, revokeFamily } from "../oauth/token-issuer.ts";
+import { PASSWORD_MAX_LENGTH } from "./password-policy.ts";
+import { publicUser, USERNAME_PATTERN } from "./user-service.ts";
+
+/** Scope of first-party login tokens. */
+export const LOGIN_SCOPE = "mcp";
+
+const registerBody = z.strictObject({
+  username: z.string().regex(USERNAME_PATTERN, {
+    error: "expected 3–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  }),
+  email: z.email({ error: "expected an email address" }).max(254),
+  password: z.string({ error: "expected text" }).max(PASSWORD_MAX_LENGTH),
+});
+const loginBody = z.strictObject({
+  username: z.string({ error: "expected text" }).min(1).max(254),
+  password: z.string({ error: "expected text" }).min(1).max(PASSWORD_MAX_LENGTH),
+  resource: z.string().max(2048).optional(),
+});
+const refreshBody = z.strictObject({
+  refresh_token: z.string({ error: "expected text" }).min(1).max(512),
+});
+
+/** First-party JSON authentication: register, login, refresh, logout, me. */
+export function identityRoutes(ctx: AppContext) {
+  const { config } = ctx;
+  const limit = (request: Request, server: Parameters<typeof clientIp>[1]) => {
+    if (!config.rateLimitEnabled) return undefined;
+    const wait = ctx.authLimiter.hit(`auth:${clientIp(request, server, config.trustProxyHeaders)}`);
+    return wait > 0
+      ? jsonError(429, "rate_limited", "too many attempts; try again later", { "Retry-After": String(wait) })
+      : undefined;
+  };
+  const bearer = async (request: Request) => {
+    const result = await ctx.bearer.authenticate(request.headers.get("authorization"), config.publicUrl);
+    if (result.ok) return result;
+    const header = wwwAuthenticate({
+      error: result.error,
+      description: result.error ? result.description : undefined,
+    });
+    return jsonError(401, result.error ?? "invalid_token", result.description, {
+      "WWW-Authenticate": header,
+    });
+  };
+
+  return new Elysia({ name: "identity-routes" })
+    .post(
+      "/auth/register",
+      async ({ request, server }) => {
+        if (!config.allowRegistration)
+          return jsonError(403, "registration_disabled", "registration is closed");
+        const limited = limit(request, server);
+        if (limited) return limited;
+        const body = await readJson(request, registerBody, config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const result = await ctx.users.create(body.value);
+        if (result.ok) return json({ user: publicUser(result.user) }, 201);
+        if (result.kind === "weak_password") return jsonError(400, "weak_password", result.message);
+        return jsonError(409, "conflict", result.message);
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/auth/login",
+      async ({ request, server }) => {
+        const limited = limit(request, server);
+        if (limited) return limited;
+        const body = await readJson(request, loginBody, config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const resource = body.value.resource ?? ctx.resources.aggregate;
+        if (!ctx.resources.isServed(resource)) {
+          return jsonError(400, "invalid_target", "resource is not served by this gateway");
+        }
+        const user = await ctx.users.authenticate(body.value.username, body.value.password);
+        if (!user) return jsonError(401, "invalid_grant", "invalid username or password");
+        const tokens = await issueTokenPair(ctx, {
+          userId: user.id,
+          clientId: LOGIN_CLIENT_ID,
+          audience: [config.publicUrl, resource],
+          resource,
+          scope: LOGIN_SCOPE,
+        });
+        return json(tokens);
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/auth/refresh",
+      async ({ request, server }) => {
+        const limited = limit(request, server);
+        if (limited) return limited;
+        const body = await readJson(request, refreshBody, config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const consumed = ctx.refreshTokens.consume(body.value.refresh_token, { clientId: LOGIN_CLIENT_ID });
+        if (!consumed.ok) {
+          if (consumed.reason === "reused") {
+            revokeFamily(ctx, consumed.familyId);
+            ctx.logger.warn(
+              { user_id: consumed.row.userId, family_id: consumed.familyId },
+              "refresh token reused",
+            );
+          }
+          return jsonError(401, "invalid_grant", "the refresh token is invalid, expired or revoked");
+        }
+        const user = ctx.users.principal(consumed.row.userId);
+        if (!user?.isActive) return jsonError(401, "invalid_grant", "the user is not active");
+        const tokens = await issueTokenPair(ctx, {
+          userId: consumed.row.userId,
+          clientId: LOGIN_CLIENT_ID,
+          audience: [config.publicUrl, consumed.row.resource],
+          resource: consumed.row.resource,
+          scope: consumed.row.scope,
+          familyId: consumed.row.familyId,
+        });
+        return json(tokens);
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/auth/logout",
+      async ({ request }) => {
+        const auth = await bearer(request);
+        if (auth instanceof Response) return auth;
+        ctx.revocations.revoke(auth.claims.jti, auth.claims.exp * 1000);
+        const refresh = ctx.refreshTokens.byAccessJti(auth.claims.jti);
+        if (refresh) revokeFamily(ctx, refresh.familyId);
+        return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
+      },
+      { parse: "none" },
+    )
+    .get("/auth/me", async ({ request }) => {
+      const auth = await bearer(request);
+      if (auth instanceof Response) return auth;
+      const user = ctx.users.byId(auth.principal.id);
+      if (!user) return jsonError(401, "invalid_token", "the user no longer exists");
+      return json({ user: publicUser(user), scope: auth.claims.scope, client_id: auth.claims.client_id });
+    });
+}

@@ -1,0 +1,149 @@
+import type { Clock } from "../clock.ts";
+import { describePasswordProblems, type PasswordPolicy, passwordProblems } from "./password-policy.ts";
+import type { UserRow, UserStore } from "./user-store.ts";
+
+/** What the hot path needs to know about a user: cached, invalidated on every change. */
+export interface Principal {
+  id: string;
+  username: string;
+  email: string;
+  isAdmin: boolean;
+  isActive: boolean;
+}
+
+export interface NewUser {
+  username: string;
+  email: string;
+  password: string;
+  isAdmin?: boolean;
+}
+
+export type CreateUserResult =
+  | { ok: true; user: UserRow }
+  | { ok: false; kind: "weak_password"; message: string; rules: string[] }
+  | { ok: false; kind: "conflict"; message: string; field: "username" | "email" };
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
+
+export class UserService {
+  private readonly principals = new Map<string, Principal | null>();
+  /** A hash to verify against when the user does not exist, so both cases cost the same. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(
+    private readonly store: UserStore,
+    private readonly policy: PasswordPolicy,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: NewUser): Promise<CreateUserResult> {
+    const rules = passwordProblems(input.password, this.policy);
+    if (rules.length > 0)
+      return { ok: false, kind: "weak_password", message: describePasswordProblems(rules), rules };
+    const taken = this.store.usernameOrEmailTaken(input.username, input.email);
+    if (taken.username)
+      return { ok: false, kind: "conflict", field: "username", message: "username is already taken" };
+    if (taken.email)
+      return { ok: false, kind: "conflict", field: "email", message: "email is already registered" };
+    const passwordHash = await Bun.password.hash(input.password, { algorithm: "argon2id" });
+    const now = this.clock.now();
+    try {
+      const user = this.store.insert({
+        id: Bun.randomUUIDv7(),
+        username: input.username,
+        email: input.email,
+        passwordHash,
+        isAdmin: input.isAdmin ?? false,
+        isActive: true,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return { ok: true, user };
+    } catch (error) {
+      // A concurrent insert won the race for the unique index.
+      if (String(error).includes("UNIQUE")) {
+        return {
+          ok: false,
+          kind: "conflict",
+          field: "username",
+          message: "username or email is already taken",
+        };
+      }
+      throw error;
+    }
+  }
+
+  /** The active user with this username (or email) and password; null otherwise, in the same time either way. */
+  async authenticate(login: string, password: string): Promise<UserRow | null> {
+    const user = login.length <= 254 ? this.store.byLogin(login) : undefined;
+    this.dummyHash ??= Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
+    const hash = user?.passwordHash ?? (await this.dummyHash);
+    const matches = password.length <= 4096 && (await Bun.password.verify(password, hash).catch(() => false));
+    if (!user || !user.passwordHash || !matches || !user.isActive) return null;
+    return this.store.update(user.id, { lastLoginAt: this.clock.now() }) ?? null;
+  }
+
+  /** Cached identity for token checks; undefined for a user that does not exist. */
+  principal(userId: string): Principal | undefined {
+    let cached = this.principals.get(userId);
+    if (cached === undefined) {
+      const row = this.store.byId(userId);
+      cached = row ? toPrincipal(row) : null;
+      if (this.principals.size > 100_000) this.principals.clear();
+      this.principals.set(userId, cached);
+    }
+    return cached ?? undefined;
+  }
+
+  byId(id: string): UserRow | undefined {
+    return this.store.byId(id);
+  }
+
+  hasAdmin(): boolean {
+    return this.store.countAdmins() > 0;
+  }
+
+  list(): UserRow[] {
+    return this.store.list();
+  }
+
+  update(id: string, patch: { isActive?: boolean; isAdmin?: boolean; email?: string }): UserRow | undefined {
+    const row = this.store.update(id, { ...patch, updatedAt: this.clock.now() });
+    this.principals.delete(id);
+    return row;
+  }
+
+  async setPassword(id: string, password: string): Promise<CreateUserResult | { ok: true; user: UserRow }> {
+    const rules = passwordProblems(password, this.policy);
+    if (rules.length > 0)
+      return { ok: false, kind: "weak_password", message: describePasswordProblems(rules), rules };
+    const passwordHash = await Bun.password.hash(password, { algorithm: "argon2id" });
+    const user = this.store.update(id, { passwordHash, updatedAt: this.clock.now() });
+    this.principals.delete(id);
+    if (!user) throw new Error(`no user ${id}`);
+    return { ok: true, user };
+  }
+}
+
+export function toPrincipal(row: UserRow): Principal {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    isAdmin: row.isAdmin,
+    isActive: row.isActive,
+  };
+}
+
+/** The public view of a user: what the API returns. */
+export function publicUser(row: UserRow) {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    is_admin: row.isAdmin,
+    is_active: row.isActive,
+    created_at: new Date(row.createdAt).toISOString(),
+    last_login_at: row.lastLoginAt ? new Date(row.lastLoginAt).toISOString() : null,
+  };
+}

@@ -1,0 +1,111 @@
+import { decodeProtectedHeader, errors, type JWTPayload, jwtVerify, SignJWT } from "jose";
+import type { KeyStore } from "./keys.ts";
+
+/** Claims of an access token (RFC 9068 JWT profile). */
+export interface AccessTokenClaims {
+  iss: string;
+  sub: string;
+  aud: string | string[];
+  client_id: string;
+  scope: string;
+  exp: number;
+  iat: number;
+  jti: string;
+}
+
+export interface IssueInput {
+  subject: string;
+  audience: string | string[];
+  clientId: string;
+  scope: string;
+  /** Lifetime in seconds. */
+  ttlSeconds: number;
+}
+
+export type VerifyFailure =
+  | "malformed"
+  | "unknown_key"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "wrong_issuer"
+  | "wrong_audience"
+  | "wrong_type"
+  | "missing_claims";
+
+export type VerifyResult = { ok: true; claims: AccessTokenClaims } | { ok: false; reason: VerifyFailure };
+
+/** Issues and checks the gateway's JWT access tokens. Revocation and user state are checked by the caller. */
+export class AccessTokenService {
+  constructor(
+    private readonly keys: KeyStore,
+    private readonly issuer: string,
+    private readonly now: () => number,
+    private readonly clockSkewSeconds: number,
+  ) {}
+
+  async issue(input: IssueInput): Promise<{ token: string; jti: string; expiresAt: number }> {
+    const key = this.keys.signingKey();
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + input.ttlSeconds;
+    const jti = crypto.randomUUID();
+    const token = await new SignJWT({ client_id: input.clientId, scope: input.scope })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" })
+      .setIssuer(this.issuer)
+      .setSubject(input.subject)
+      .setAudience(input.audience)
+      .setIssuedAt(iat)
+      .setNotBefore(iat)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key.key);
+    return { token, jti, expiresAt: exp * 1000 };
+  }
+
+  /** Checks signature (known kid, the configured algorithm only), typ, iss, exp/nbf and audience. */
+  async verify(token: string, audience: string): Promise<VerifyResult> {
+    if (token.length > 8192 || token.split(".").length !== 3) return { ok: false, reason: "malformed" };
+    let kid: string | undefined;
+    try {
+      const header = decodeProtectedHeader(token);
+      kid = header.kid;
+      if (header.alg !== this.keys.algorithm) return { ok: false, reason: "bad_signature" };
+    } catch {
+      return { ok: false, reason: "malformed" };
+    }
+    const key = this.keys.verificationKey(kid);
+    if (!key) return { ok: false, reason: "unknown_key" };
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, key.key, {
+        algorithms: [this.keys.algorithm],
+        issuer: this.issuer,
+        audience,
+        typ: "at+jwt",
+        clockTolerance: this.clockSkewSeconds,
+        currentDate: new Date(this.now()),
+        requiredClaims: ["sub", "exp", "iat", "jti"],
+      }));
+    } catch (error) {
+      return { ok: false, reason: classify(error) };
+    }
+    if (typeof payload.sub !== "string" || typeof payload.jti !== "string") {
+      return { ok: false, reason: "missing_claims" };
+    }
+    return { ok: true, claims: payload as unknown as AccessTokenClaims };
+  }
+}
+
+function classify(error: unknown): VerifyFailure {
+  if (error instanceof errors.JWTExpired) return "expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf" || error.claim === "iat") return "not_yet_valid";
+    if (error.claim === "iss") return "wrong_issuer";
+    if (error.claim === "aud") return "wrong_audience";
+    if (error.claim === "typ") return "wrong_type";
+    return "missing_claims";
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad_signature";
+  if (error instanceof errors.JOSEAlgNotAllowed) return "bad_signature";
+  return "malformed";
+}

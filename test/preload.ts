@@ -1,0 +1,2 @@
+// Shared setup for `bun test`: nothing global beyond making failures loud.
+process.env.TZ = "UTC";
