@@ -1,11 +1,9 @@
 import { z } from "zod";
 
 /** Server slug: also the path segment in /mcp/{server}. */
-export const serverNameSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
-    error: "expected 1–32 of a-z, 0-9 and '-', starting with a letter or digit",
-  });
+export const serverNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+  error: "expected 1–32 of a-z, 0-9 and '-', starting with a letter or digit",
+});
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http or https URL" });
 
