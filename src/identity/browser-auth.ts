@@ -1,0 +1,52 @@
+import type { AppContext } from "../context.ts";
+import type { BrowserSession } from "./browser-sessions.ts";
+import type { Principal } from "./user-service.ts";
+
+/** The session cookie's name: `__Host-` prefixed (Secure, path /, no Domain) when the public URL is https. */
+export function sessionCookieName(publicUrl: string): string {
+  return publicUrl.startsWith("https:") ? "__Host-authmcp_session" : "authmcp_session";
+}
+
+export function readCookie(request: Request, name: string): string | undefined {
+  const header = request.headers.get("cookie");
+  if (!header) return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** `Set-Cookie` for a cookie of ours: HttpOnly, SameSite=Lax, Path=/, Secure on https. */
+export function cookieHeader(publicUrl: string, name: string, value: string, maxAgeSeconds: number): string {
+  const secure = publicUrl.startsWith("https:") ? "; Secure" : "";
+  return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
+}
+
+export interface BrowserIdentity {
+  session: BrowserSession;
+  principal: Principal;
+  cookieValue: string;
+}
+
+/** The person behind the session cookie, if the session is live and the user active. */
+export function browserIdentity(ctx: AppContext, request: Request): BrowserIdentity | undefined {
+  const cookieValue = readCookie(request, sessionCookieName(ctx.config.publicUrl));
+  const session = ctx.browserSessions.resolve(cookieValue);
+  if (!session || !cookieValue) return undefined;
+  const principal = ctx.users.principal(session.userId);
+  if (!principal?.isActive) return undefined;
+  return { session, principal, cookieValue };
+}
+
+/**
+ * True when a state-changing browser request comes from our own pages: the Origin (or, without
+ * it, Sec-Fetch-Site) must be ours. Paired with the CSRF token, never a replacement for it.
+ */
+export function sameOriginRequest(request: Request, publicUrl: string): boolean {
+  const origin = request.headers.get("origin");
+  if (origin !== null) return origin === new URL(publicUrl).origin;
+  const site = request.headers.get("sec-fetch-site");
+  return site === null || site === "same-origin" || site === "none";
+}
