@@ -40,5 +40,5 @@ export function migrationsApplied(db: Db, migrations: MigrationMeta[] = embedded
   const row = db.$client
     .query<{ last: number | null }, []>("SELECT max(created_at) AS last FROM __drizzle_migrations")
     .get();
-  return row !== undefined && row.last !== null && Number(row.last) >= newest.folderMillis;
+  return row !== null && row !== undefined && row.last !== null && Number(row.last) >= newest.folderMillis;
 }
