@@ -62,23 +62,23 @@ export class AccessTokenService {
     return { token, jti, expiresAt: exp * 1000 };
   }
 
-  /** Checks signature (known kid, the configured algorithm only), typ, iss, exp/nbf and audience. */
+  /** Checks signature (known kid, that key's algorithm only), typ, iss, exp/nbf and audience. */
   async verify(token: string, audience: string): Promise<VerifyResult> {
     if (token.length > 8192 || token.split(".").length !== 3) return { ok: false, reason: "malformed" };
-    let kid: string | undefined;
+    let header: { kid?: string; alg?: string };
     try {
-      const header = decodeProtectedHeader(token);
-      kid = header.kid;
-      if (header.alg !== this.keys.algorithm) return { ok: false, reason: "bad_signature" };
+      header = decodeProtectedHeader(token);
     } catch {
       return { ok: false, reason: "malformed" };
     }
-    const key = this.keys.verificationKey(kid);
+    const key = this.keys.verificationKey(header.kid);
     if (!key) return { ok: false, reason: "unknown_key" };
+    // The algorithm is pinned by the key the kid names, never taken from the token ("alg: none", HS/RS confusion).
+    if (header.alg !== key.alg) return { ok: false, reason: "bad_signature" };
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, key.key, {
-        algorithms: [this.keys.algorithm],
+        algorithms: [key.alg],
         issuer: this.issuer,
         audience,
         typ: "at+jwt",
