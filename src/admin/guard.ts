@@ -32,7 +32,10 @@ export async function requireAdmin(ctx: AppContext, request: Request): Promise<P
   if (!identity.principal.isAdmin) return jsonError(403, "forbidden", "administrator rights are required");
   if (!SAFE_METHODS.has(request.method)) {
     const csrf = request.headers.get("x-csrf-token");
-    if (!sameOriginRequest(request, ctx.config.publicUrl) || !ctx.browserSessions.checkCsrf(identity.session, csrf)) {
+    if (
+      !sameOriginRequest(request, ctx.config.publicUrl) ||
+      !ctx.browserSessions.checkCsrf(identity.session, csrf)
+    ) {
       return jsonError(403, "csrf_failed", "missing or invalid CSRF token");
     }
   }

@@ -79,7 +79,7 @@ export class UserService {
     this.dummyHash ??= Bun.password.hash(crypto.randomUUID(), { algorithm: "argon2id" });
     const hash = user?.passwordHash ?? (await this.dummyHash);
     const matches = password.length <= 4096 && (await Bun.password.verify(password, hash).catch(() => false));
-    if (!user || !user.passwordHash || !matches || !user.isActive) return null;
+    if (!user?.passwordHash || !matches || !user.isActive) return null;
     return this.store.update(user.id, { lastLoginAt: this.clock.now() }) ?? null;
   }
 

@@ -41,7 +41,7 @@ export class BearerAuthenticator {
       return { ok: false, error: "invalid_token", description: "the access token was revoked" };
     }
     const principal = this.users.principal(result.claims.sub);
-    if (!principal || !principal.isActive) {
+    if (!principal?.isActive) {
       return { ok: false, error: "invalid_token", description: "the user is not active" };
     }
     return { ok: true, principal, claims: result.claims, token };

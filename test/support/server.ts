@@ -14,7 +14,9 @@ export async function listeningGateway(
   env: Record<string, string> = {},
   options: Parameters<typeof testGateway>[1] = {},
 ): Promise<ListeningGateway> {
-  let handler: ((request: Request, server: ReturnType<typeof Bun.serve>) => Response | Promise<Response>) | undefined;
+  let handler:
+    | ((request: Request, server: ReturnType<typeof Bun.serve>) => Response | Promise<Response>)
+    | undefined;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -24,7 +26,7 @@ export async function listeningGateway(
   const url = `http://127.0.0.1:${server.port}`;
   const gateway = await testGateway({ MCP_PUBLIC_URL: url, ...env }, options);
   const app = gateway.app;
-  handler = (request, srv) => app.handle(request) as Promise<Response>;
+  handler = (request, _srv) => app.handle(request) as Promise<Response>;
   void server;
   return {
     ...gateway,
