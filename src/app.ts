@@ -1,17 +1,30 @@
 import { Elysia } from "elysia";
+import { serverApiRoutes } from "./admin/api/server-routes.ts";
+import { adminRoutes } from "./admin/routes.ts";
 import type { AppContext } from "./context.ts";
+import { createGateway } from "./gateway/module.ts";
+import { gatewayRoutes } from "./gateway/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { httpPlugin } from "./http/plugin.ts";
 import { identityRoutes } from "./identity/routes.ts";
 import { jwksRoutes } from "./oauth/jwks-routes.ts";
+import { oauthRoutes } from "./oauth/routes.ts";
+import { webRoutes } from "./web/routes.ts";
 
 /** Composes the feature plugins into one app. Tests call `createApp(ctx).handle(request)`. */
 export function createApp(ctx: AppContext) {
+  const gateway = createGateway(ctx);
   return new Elysia({ name: "authmcp-gateway" })
+    .decorate("gateway", gateway)
     .use(httpPlugin(ctx))
-    .use(healthRoutes(ctx))
+    .use(healthRoutes(ctx, [() => gateway.health.summary()]))
     .use(jwksRoutes(ctx))
-    .use(identityRoutes(ctx));
+    .use(oauthRoutes(ctx))
+    .use(identityRoutes(ctx))
+    .use(webRoutes(ctx))
+    .use(adminRoutes(ctx))
+    .use(serverApiRoutes(ctx, gateway))
+    .use(gatewayRoutes(gateway));
 }
 
 export type App = ReturnType<typeof createApp>;

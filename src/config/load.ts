@@ -7,7 +7,9 @@ import { parseDotenv, parseYaml, SourceError, substituteVariables } from "./sour
 import {
   type McpServiceConfig,
   mcpServicesSchema,
+  type OAuthClientConfig,
   type OAuthProviderConfig,
+  oauthClientsSchema,
   oauthProvidersSchema,
 } from "./structured.ts";
 
@@ -22,6 +24,8 @@ export type Config = Omit<SettingValues, "publicUrl"> & {
   sqliteFile: string;
   mcpServices: Record<string, McpServiceConfig>;
   oauthProviders: Record<string, OAuthProviderConfig>;
+  /** Pre-registered OAuth clients from the config file, by client_id. */
+  oauthClients: Record<string, OAuthClientConfig>;
 };
 
 /** Values given on the command line; they win over every other source. */
@@ -62,7 +66,7 @@ const YAML_ALIASES: Record<string, SettingKey> = {
   issuer: "publicUrl",
   session_secret: "sessionSecret",
 };
-const YAML_STRUCTURED = new Set(["mcp_services", "oauth_providers", "debug", "cors"]);
+const YAML_STRUCTURED = new Set(["mcp_services", "oauth_providers", "oauth_clients", "debug", "cors"]);
 /** Seed keys about CORS that the gateway decides itself (it must expose MCP headers exactly). */
 const CORS_IGNORED = new Set(["allow_credentials", "allow_methods", "allow_headers", "expose_headers"]);
 
@@ -128,6 +132,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
 
   let mcpServicesRaw: unknown = {};
   let oauthProvidersRaw: unknown = {};
+  let oauthClientsRaw: unknown = {};
   if (cli.configFile) {
     const path = resolve(input.cwd, cli.configFile);
     try {
@@ -148,6 +153,8 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
             mcpServicesRaw = yamlValue ?? {};
           } else if (yamlKey === "oauth_providers") {
             oauthProvidersRaw = yamlValue ?? {};
+          } else if (yamlKey === "oauth_clients") {
+            oauthClientsRaw = yamlValue ?? {};
           } else if (yamlKey === "debug") {
             if (typeof yamlValue !== "boolean") problems.push(`${label}: expected true or false`);
             else if (yamlValue) offer("logLevel", { value: "debug", source: "config file", label: "debug" });
@@ -193,6 +200,12 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
       problems.push(`oauth_providers.${issue.path.join(".")} (config file): ${issue.message}`);
     }
   }
+  const oauthClients = oauthClientsSchema.safeParse(oauthClientsRaw);
+  if (!oauthClients.success) {
+    for (const issue of oauthClients.error.issues) {
+      problems.push(`oauth_clients.${issue.path.join(".")} (config file): ${issue.message}`);
+    }
+  }
   if (services.success && providers.success) {
     for (const [id, service] of Object.entries(services.data)) {
       if (service.oauth_provider && !(service.oauth_provider in providers.data)) {
@@ -232,6 +245,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
     sqliteFile,
     mcpServices: services.success ? services.data : {},
     oauthProviders: providers.success ? providers.data : {},
+    oauthClients: oauthClients.success ? oauthClients.data : {},
   };
   return { config, warnings };
 }

@@ -39,3 +39,22 @@ export const oauthProvidersSchema = z.record(
   z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, { error: "expected a short lowercase id" }),
   oauthProviderSchema,
 );
+
+/** `oauth_clients` of the YAML file: pre-registered OAuth clients, by client_id (src/oauth). */
+export const oauthClientConfigSchema = z.strictObject({
+  client_name: z.string().min(1).max(200),
+  redirect_uris: z.array(z.string().max(2000)).min(1).max(20),
+  /** Makes the client confidential (client_secret_basic or _post); use ${VAR}. At least 32 characters. */
+  client_secret: z.string().min(32, { error: "expected at least 32 characters" }).max(512).optional(),
+  grant_types: z
+    .array(z.enum(["authorization_code", "refresh_token"]))
+    .min(1)
+    .optional(),
+});
+export type OAuthClientConfig = z.output<typeof oauthClientConfigSchema>;
+export const oauthClientsSchema = z.record(
+  z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]{1,255}$/, { error: "expected a client_id of letters, digits and . _ ~ -" }),
+  oauthClientConfigSchema,
+);

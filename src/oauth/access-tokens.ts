@@ -63,7 +63,16 @@ export class AccessTokenService {
   }
 
   /** Checks signature (known kid, that key's algorithm only), typ, iss, exp/nbf and audience. */
-  async verify(token: string, audience: string): Promise<VerifyResult> {
+  verify(token: string, audience: string): Promise<VerifyResult> {
+    return this.check(token, audience);
+  }
+
+  /** Like verify, for any audience: revocation and introspection (never for granting access). */
+  verifyAnyAudience(token: string): Promise<VerifyResult> {
+    return this.check(token, undefined);
+  }
+
+  private async check(token: string, audience: string | undefined): Promise<VerifyResult> {
     if (token.length > 8192 || token.split(".").length !== 3) return { ok: false, reason: "malformed" };
     let header: { kid?: string; alg?: string };
     try {

@@ -27,7 +27,7 @@ export function tempDir(prefix = "authmcp-test-"): string {
 /** A gateway on a real SQLite file in a fresh temporary directory, a fake clock and captured logs. */
 export async function testGateway(
   env: Record<string, string> = {},
-  options: { dir?: string; clock?: FakeClock; keepDir?: boolean } = {},
+  options: { dir?: string; clock?: FakeClock; keepDir?: boolean; configFile?: string } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? tempDir();
   const { config } = loadConfig({
@@ -38,6 +38,7 @@ export async function testGateway(
       ...env,
     },
     cwd: dir,
+    cli: options.configFile ? { configFile: options.configFile } : undefined,
   });
   const logs: string[] = [];
   const sink = new Writable({

@@ -1,7 +1,8 @@
 import { coreSettings } from "./core.ts";
 import { gatewaySettings } from "./gateway.ts";
 import { oauthSettings } from "./oauth.ts";
+import { webSettings } from "./web.ts";
 
 /** Every scalar setting, by config key. Each feature owns one file of them. */
-export const settings = { ...coreSettings, ...oauthSettings, ...gatewaySettings };
+export const settings = { ...coreSettings, ...oauthSettings, ...gatewaySettings, ...webSettings };
 export type SettingKey = keyof typeof settings;

@@ -1,4 +1,4 @@
-import { int } from "./kinds.ts";
+import { bool, int, list, oneOf, optionalText } from "./kinds.ts";
 
 /** Settings of the authorization server (src/oauth). */
 export const oauthSettings = {
@@ -8,5 +8,66 @@ export const oauthSettings = {
     10,
     60,
     "Lifetime of an authorization code, in seconds (at most 60).",
+  ),
+  oauthRegistrationMode: oneOf(
+    "OAUTH_REGISTRATION_MODE",
+    ["open", "approval", "none"] as const,
+    "open",
+    "Dynamic client registration: open (clients register themselves), approval (registered clients wait for an admin), none (only pre-registered and CIMD clients).",
+  ),
+  oauthRegistrationPerMinute: int(
+    "OAUTH_REGISTRATION_PER_MINUTE",
+    10,
+    1,
+    100_000,
+    "Dynamic client registrations allowed per client IP per minute.",
+  ),
+  oauthRefreshGraceSeconds: int(
+    "OAUTH_REFRESH_GRACE_SECONDS",
+    10,
+    0,
+    300,
+    "How long a just-rotated refresh token may still be used once more (concurrent refreshes by one client) before reuse revokes its family.",
+  ),
+  oauthCimdEnabled: bool(
+    "OAUTH_CIMD_ENABLED",
+    true,
+    "Accept https URLs as client_id and fetch them as Client ID Metadata Documents.",
+  ),
+  oauthCimdTimeoutMs: int(
+    "OAUTH_CIMD_TIMEOUT_MS",
+    5000,
+    100,
+    60_000,
+    "Time allowed to fetch a Client ID Metadata Document, in milliseconds.",
+  ),
+  oauthCimdMaxBytes: int(
+    "OAUTH_CIMD_MAX_BYTES",
+    5120,
+    256,
+    1_048_576,
+    "Largest Client ID Metadata Document accepted, in bytes.",
+  ),
+  oauthCimdCacheMaxSeconds: int(
+    "OAUTH_CIMD_CACHE_MAX_SECONDS",
+    3600,
+    0,
+    86_400,
+    "Longest time a Client ID Metadata Document is cached (its Cache-Control max-age, capped by this).",
+  ),
+  oauthCimdCacheEntries: int(
+    "OAUTH_CIMD_CACHE_ENTRIES",
+    1000,
+    1,
+    1_000_000,
+    "Most Client ID Metadata Documents kept in the cache.",
+  ),
+  oauthCimdAllowedHosts: list(
+    "OAUTH_CIMD_ALLOWED_HOSTS",
+    "Hosts (name or address, optionally with :port) whose Client ID Metadata Documents may be fetched over http and from loopback or private addresses. For development and tests only.",
+  ),
+  oauthCimdCaFile: optionalText(
+    "OAUTH_CIMD_CA_FILE",
+    "PEM file of extra certificate authorities trusted when fetching Client ID Metadata Documents (private deployments and tests).",
   ),
 };

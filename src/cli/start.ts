@@ -1,0 +1,82 @@
+import { createApp } from "../app.ts";
+import { createContext } from "../context.ts";
+import { parseFlags } from "./args.ts";
+import type { Command } from "./command.ts";
+import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+
+const PRUNE_INTERVAL_MS = 10 * 60_000;
+/**
+ * Bun closes a connection idle this long (seconds; 255 is Bun's maximum). Elysia's default of 30 s
+ * would cut quiet streams; long-lived SSE handlers still send heartbeats or disable it per request.
+ */
+const IDLE_TIMEOUT_SECONDS = 255;
+
+export const startCommand: Command = {
+  name: "start",
+  summary: "run the gateway",
+  usage: `Usage: authmcp-gateway start [--port N] [--host H] [--env-file FILE] [--config FILE]
+
+Runs the gateway: applies pending database migrations, generates missing secrets in the data
+directory, and serves HTTP until SIGINT or SIGTERM.
+
+Options:
+  --port N          TCP port (overrides PORT)
+  --host H          listen address (overrides HOST)
+${CONFIG_FLAGS_HELP}
+  --help            show this help
+`,
+  async run(argv, io) {
+    const flags = parseFlags(argv, { values: ["port", "host", ...CONFIG_FLAGS] });
+    if (flags.help) {
+      io.stdout(this.usage);
+      return 0;
+    }
+    const loaded = configFromFlags(flags, io);
+    if (!loaded) return CONFIG_EXIT;
+    const { config, warnings } = loaded;
+    const ctx = await createContext(config);
+    for (const warning of warnings) ctx.logger.warn(warning);
+
+    const prune = setInterval(() => {
+      try {
+        ctx.revocations.prune();
+        ctx.browserSessions.prune();
+      } catch (error) {
+        ctx.logger.error({ err: error }, "pruning expired rows failed");
+      }
+    }, PRUNE_INTERVAL_MS);
+    ctx.onClose(() => clearInterval(prune));
+
+    const app = createApp(ctx);
+    try {
+      app.listen({
+        hostname: config.host,
+        port: config.port,
+        maxRequestBodySize: config.maxBodyBytes,
+        idleTimeout: IDLE_TIMEOUT_SECONDS,
+        // Elysia turns SO_REUSEPORT on: a second gateway on the same port would silently share it.
+        reusePort: false,
+        // Never Bun's development error pages, whatever NODE_ENV says.
+        development: false,
+      });
+    } catch (error) {
+      ctx.logger.error({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+      await ctx.close();
+      return 1;
+    }
+    const port = app.server?.port ?? config.port;
+    ctx.logger.info(
+      { host: config.host, port, publicUrl: config.publicUrl, dataDir: config.dataDir },
+      `listening on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port} (public URL ${config.publicUrl})`,
+    );
+    if (!ctx.users.hasAdmin()) {
+      ctx.logger.info(`no admin yet: open ${config.publicUrl}/setup to create one`);
+    }
+
+    const signal = await io.untilSignal();
+    ctx.logger.info({ signal }, "stopping");
+    await app.stop();
+    await ctx.close();
+    return 0;
+  },
+};

@@ -1,0 +1,99 @@
+import { Elysia } from "elysia";
+import { LoginPage } from "../../views/web/login.tsx";
+import type { AppContext } from "../context.ts";
+import {
+  browserIdentity,
+  readCookie,
+  sameOriginRequest,
+  sessionCookieName,
+} from "../identity/browser-auth.ts";
+import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
+import { checkFormToken, issueFormToken } from "./form-token.ts";
+import { htmlResponse, seeOther } from "./html.ts";
+import { csrfRejected, limitAttempts, readBrowserForm } from "./pages.ts";
+import { safeReturnTo } from "./return-to.ts";
+import { clearedSessionCookie, startBrowserSession } from "./session.ts";
+
+const INVALID_LOGIN = "Invalid username or password.";
+
+/**
+ * `/` (where a visitor belongs), `/login` (the form every browser sign-in goes through, the OAuth
+ * authorize endpoint included) and `/logout`.
+ */
+export function loginRoutes(ctx: AppContext) {
+  const { config } = ctx;
+
+  const loginForm = async (
+    request: Request,
+    returnTo: string,
+    status = 200,
+    fields: { username?: string; errors?: string[] } = {},
+  ) => {
+    const form = issueFormToken(ctx, request);
+    const html = await LoginPage({ csrfToken: form.token, returnTo, ...fields });
+    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]]);
+  };
+
+  return new Elysia({ name: "web-login" })
+    .get("/", ({ request }) => {
+      if (!ctx.users.hasAdmin()) return seeOther("/setup");
+      // A signed-in person who is not an admin gets the dashboard's 403 page, which offers logout.
+      if (browserIdentity(ctx, request)) return seeOther("/admin/");
+      return seeOther("/login?return_to=/admin/");
+    })
+    .get("/login", ({ request }) => {
+      const returnTo = safeReturnTo(new URL(request.url).searchParams.get("return_to"));
+      // Already signed in: nothing to ask, go on.
+      if (browserIdentity(ctx, request)) return seeOther(returnTo);
+      return loginForm(request, returnTo);
+    })
+    .post(
+      "/login",
+      async ({ request, server }) => {
+        const form = await readBrowserForm(ctx, request);
+        if (!form.ok) return form.response;
+        const { _csrf, return_to, username = "", password = "" } = form.value;
+        if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
+        const returnTo = safeReturnTo(return_to);
+        const limited = await limitAttempts(ctx, request, server);
+        if (limited) return limited;
+        const shownName = username.slice(0, 254);
+        if (username.length === 0 || password.length === 0) {
+          return loginForm(request, returnTo, 400, {
+            username: shownName,
+            errors: ["Enter your username and password."],
+          });
+        }
+        const user =
+          username.length <= 254 && password.length <= PASSWORD_MAX_LENGTH
+            ? await ctx.users.authenticate(username, password)
+            : null;
+        if (!user) {
+          return loginForm(request, returnTo, 401, { username: shownName, errors: [INVALID_LOGIN] });
+        }
+        const cookie = startBrowserSession(ctx, request, user.id);
+        return seeOther(returnTo, [["Set-Cookie", cookie]]);
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/logout",
+      async ({ request }) => {
+        const form = await readBrowserForm(ctx, request);
+        if (!form.ok) return form.response;
+        const identity = browserIdentity(ctx, request);
+        if (!identity) {
+          // No live session: nothing to end; still clear whatever cookie the browser holds.
+          const stale = readCookie(request, sessionCookieName(config.publicUrl));
+          return seeOther("/login", stale ? [["Set-Cookie", clearedSessionCookie(ctx)]] : []);
+        }
+        const csrfOk =
+          ctx.browserSessions.checkCsrf(identity.session, form.value._csrf) &&
+          sameOriginRequest(request, config.publicUrl);
+        if (!csrfOk) return csrfRejected();
+        ctx.browserSessions.destroy(identity.cookieValue);
+        return seeOther("/login", [["Set-Cookie", clearedSessionCookie(ctx)]]);
+      },
+      { parse: "none" },
+    );
+}

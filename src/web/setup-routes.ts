@@ -1,0 +1,67 @@
+import { Elysia } from "elysia";
+import { SetupPage } from "../../views/web/setup.tsx";
+import type { AppContext } from "../context.ts";
+import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
+import { checkFormToken, issueFormToken } from "./form-token.ts";
+import { htmlResponse, seeOther } from "./html.ts";
+import { csrfRejected, limitAttempts, messageResponse, readBrowserForm } from "./pages.ts";
+import { startBrowserSession } from "./session.ts";
+import { passwordRulesText, SetupService } from "./setup-service.ts";
+
+/** `/setup`: the first-run wizard. Exists only while no administrator does; a 404 afterwards. */
+export function setupRoutes(ctx: AppContext) {
+  const setup = new SetupService(ctx);
+
+  const gone = () =>
+    messageResponse(404, {
+      title: "Not found",
+      message: "This gateway is already set up.",
+      link: { href: "/login?return_to=/admin/", label: "Sign in" },
+    });
+
+  const setupForm = async (
+    request: Request,
+    status = 200,
+    fields: { username?: string; email?: string; errors?: string[] } = {},
+  ) => {
+    const form = issueFormToken(ctx, request);
+    const html = await SetupPage({ csrfToken: form.token, passwordRules: passwordRulesText(ctx), ...fields });
+    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]]);
+  };
+
+  return new Elysia({ name: "web-setup" })
+    .get("/setup", ({ request }) => (setup.isOpen() ? setupForm(request) : gone()))
+    .post(
+      "/setup",
+      async ({ request, server }) => {
+        if (!setup.isOpen()) return gone();
+        const form = await readBrowserForm(ctx, request);
+        if (!form.ok) return form.response;
+        const { _csrf, username = "", email = "", password = "", password_confirm = "" } = form.value;
+        if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
+        const limited = await limitAttempts(ctx, request, server);
+        if (limited) return limited;
+        const shown = { username: username.slice(0, 64), email: email.slice(0, 254) };
+        if (password.length > PASSWORD_MAX_LENGTH || password_confirm.length > PASSWORD_MAX_LENGTH) {
+          return setupForm(request, 400, {
+            ...shown,
+            errors: [`Password: at most ${PASSWORD_MAX_LENGTH} characters.`],
+          });
+        }
+        const result = await setup.createFirstAdmin({
+          username: username.trim(),
+          email: email.trim(),
+          password,
+          passwordConfirm: password_confirm,
+        });
+        if (!result.ok) {
+          if (result.kind === "closed") return gone();
+          return setupForm(request, 400, { ...shown, errors: result.errors });
+        }
+        ctx.logger.info({ user_id: result.user.id }, "first administrator created by the setup wizard");
+        const cookie = startBrowserSession(ctx, request, result.user.id);
+        return seeOther("/admin/", [["Set-Cookie", cookie]]);
+      },
+      { parse: "none" },
+    );
+}
