@@ -1,0 +1,77 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { requireAdmin } from "../admin/guard.ts";
+import type { AppContext } from "../context.ts";
+import { readJson } from "../http/body.ts";
+import { json, jsonError } from "../http/errors.ts";
+import type { OAuthClient } from "./client-store.ts";
+import type { OAuthServer } from "./server.ts";
+
+const BASE = "/admin/api/oauth-clients";
+
+/** The JSON view of a client: never its secret hash. */
+function view(client: OAuthClient) {
+  return {
+    client_id: client.clientId,
+    client_name: client.name,
+    redirect_uris: client.redirectUris,
+    grant_types: client.grantTypes,
+    token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+    scope: client.scope,
+    source: client.source,
+    status: client.status,
+    created_at: client.createdAt,
+  };
+}
+
+/** Admin JSON API of OAuth clients: list, pre-register, delete, approve (approval mode). */
+export function oauthAdminApi(ctx: AppContext, oauth: OAuthServer) {
+  return new Elysia({ name: "oauth-admin-api" })
+    .get(BASE, async ({ request }) => {
+      const admin = await requireAdmin(ctx, request);
+      if (admin instanceof Response) return admin;
+      return json({ clients: oauth.clientStore.list().map(view) });
+    })
+    .post(
+      BASE,
+      async ({ request }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const body = await readJson(request, z.unknown(), ctx.config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const result = oauth.clients.register(body.value, "admin", "active");
+        if (!result.ok) return jsonError(400, result.error, result.description);
+        ctx.logger.info(
+          { client_id: result.client.clientId, admin: admin.id },
+          "oauth client pre-registered",
+        );
+        return json(
+          { ...view(result.client), ...(result.secret ? { client_secret: result.secret } : {}) },
+          201,
+        );
+      },
+      { parse: "none" },
+    )
+    .delete(
+      `${BASE}/:id`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        if (!oauth.clientStore.delete(params.id)) return jsonError(404, "not_found", "no such client");
+        ctx.logger.info({ client_id: params.id, admin: admin.id }, "oauth client deleted");
+        return new Response(null, { status: 204 });
+      },
+      { parse: "none" },
+    )
+    .post(
+      `${BASE}/:id/approve`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        if (!oauth.clientStore.approve(params.id)) return jsonError(404, "not_found", "no such client");
+        const client = oauth.clientStore.find(params.id);
+        return json(client ? view(client) : {});
+      },
+      { parse: "none" },
+    );
+}

@@ -1,0 +1,43 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../context.ts";
+import { json, jsonError } from "../http/errors.ts";
+import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
+import type { OAuthServer } from "./server.ts";
+
+/**
+ * A signed-in person's remembered consents (JSON, for the portal): list and revoke. A revoked
+ * consent makes the next authorization ask again. Revoking needs `X-CSRF-Token` and our Origin.
+ */
+export function consentApi(ctx: AppContext, oauth: OAuthServer) {
+  return new Elysia({ name: "oauth-consent-api" })
+    .get("/oauth/consents", ({ request }) => {
+      const identity = browserIdentity(ctx, request);
+      if (!identity) return jsonError(401, "login_required", "sign in first");
+      const consents = oauth.consents.listForUser(identity.principal.id).map((c) => ({
+        id: c.id,
+        client_id: c.clientId,
+        resource: c.resource,
+        scope: c.scope,
+        created_at: c.createdAt,
+      }));
+      return json({ consents });
+    })
+    .delete(
+      "/oauth/consents/:id",
+      ({ request, params }) => {
+        const identity = browserIdentity(ctx, request);
+        if (!identity) return jsonError(401, "login_required", "sign in first");
+        if (
+          !sameOriginRequest(request, ctx.config.publicUrl) ||
+          !ctx.browserSessions.checkCsrf(identity.session, request.headers.get("x-csrf-token"))
+        ) {
+          return jsonError(403, "csrf_failed", "missing or invalid CSRF token");
+        }
+        if (!oauth.consents.revoke(identity.principal.id, params.id)) {
+          return jsonError(404, "not_found", "no such consent");
+        }
+        return new Response(null, { status: 204 });
+      },
+      { parse: "none" },
+    );
+}

@@ -1,0 +1,242 @@
+import { Elysia } from "elysia";
+import { z } from "zod";
+import { ConsentPage } from "../../views/oauth/consent.tsx";
+import type { AppContext } from "../context.ts";
+import { parseParams, readForm, readJson } from "../http/body.ts";
+import { clientIp } from "../http/client-ip.ts";
+import { jsonError } from "../http/errors.ts";
+import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
+import { htmlResponse, seeOther } from "../web/html.ts";
+import { csrfRejected, messageResponse, readBrowserForm } from "../web/pages.ts";
+import { oauthAdminApi } from "./admin-api.ts";
+import { AUTHORIZE_PARAMS, approve, denied, validateAuthorize } from "./authorize.ts";
+import type { OAuthClient } from "./client-store.ts";
+import { consentApi } from "./consent-api.ts";
+import { authorizationServerMetadata, protectedResourceMetadata } from "./metadata.ts";
+import { introspectToken, revokeToken } from "./revoke-introspect.ts";
+import { createOAuthServer, type OAuthServer } from "./server.ts";
+import { clientAuthError, tokenError, tokenGrant } from "./token-endpoint.ts";
+
+/** Public, CORS-enabled endpoints (no cookies involved): any origin may call them. */
+const CORS = {
+  "Access-Control-Allow-Origin": "*",
+  "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+  "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
+  "Access-Control-Expose-Headers": "WWW-Authenticate",
+  "Access-Control-Max-Age": "600",
+};
+const PUBLIC_PATHS = [
+  "/.well-known/oauth-authorization-server",
+  "/.well-known/openid-configuration",
+  "/.well-known/oauth-protected-resource",
+  "/.well-known/oauth-protected-resource/mcp",
+  "/.well-known/oauth-protected-resource/mcp/:server",
+  "/oauth/token",
+  "/token",
+  "/oauth/register",
+  "/oauth/revoke",
+  "/oauth/introspect",
+];
+const DISCOVERY_HEADERS = { ...CORS, "Cache-Control": "public, max-age=300" };
+
+function withCors(response: Response): Response {
+  for (const [name, value] of Object.entries(CORS)) response.headers.set(name, value);
+  return response;
+}
+
+function redirect(location: string, status: 302 | 303): Response {
+  return new Response(null, { status, headers: { Location: location, "Cache-Control": "no-store" } });
+}
+
+function pick(params: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of AUTHORIZE_PARAMS) if (params[name] !== undefined) out[name] = params[name];
+  return out;
+}
+
+/** The authorization server's HTTP endpoints: discovery, registration, authorize + consent, token, revoke, introspect. */
+export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthServer(ctx)) {
+  const { config } = ctx;
+
+  const errorPage = (status: number, message: string) =>
+    messageResponse(status, { title: "Authorization request refused", message });
+
+  /** GET (and the consent POST) share this: validate, require a session, then consent or code. */
+  const authorize = async (request: Request, params: Record<string, string>, decision?: string) => {
+    const validation = await validateAuthorize(ctx, oauth, params);
+    if (validation.kind === "page") return errorPage(validation.status, validation.message);
+    const status = decision === undefined ? 302 : 303;
+    if (validation.kind === "redirect") return redirect(validation.location, status);
+    const req = validation.request;
+    const identity = browserIdentity(ctx, request);
+    if (!identity) {
+      const back = `/oauth/authorize?${new URLSearchParams(pick(params)).toString()}`;
+      return seeOther(`/login?return_to=${encodeURIComponent(back)}`);
+    }
+    const userId = identity.principal.id;
+    if (decision !== undefined) {
+      if (decision === "deny") return redirect(denied(ctx, req), 303);
+      if (decision !== "approve") return errorPage(400, "The decision must be approve or deny.");
+      oauth.consents.grant(userId, req.client.clientId, req.resource, req.scope);
+      return redirect(approve(ctx, oauth, req, userId), 303);
+    }
+    if (oauth.consents.has(userId, req.client.clientId, req.resource, req.scope)) {
+      return redirect(approve(ctx, oauth, req, userId), 302);
+    }
+    const html = await ConsentPage({
+      csrfToken: ctx.browserSessions.csrfToken(identity.session),
+      username: identity.principal.username,
+      clientName: req.client.name,
+      redirectHost: new URL(req.redirectUri).host || req.redirectUri,
+      resource: req.resource,
+      scope: req.scope,
+      params: { ...pick(params), redirect_uri: req.redirectUri },
+    });
+    return htmlResponse(html);
+  };
+
+  const authorizeGet = ({ request }: { request: Request }) => {
+    const params = parseParams(new URL(request.url).searchParams);
+    if (!params.ok) return errorPage(400, "A parameter of the request is repeated.");
+    return authorize(request, params.value);
+  };
+
+  const token = async ({ request }: { request: Request }) => {
+    const form = await readForm(request, config.maxBodyBytes);
+    if (!form.ok) return withCors(form.response);
+    const auth = await oauth.clients.authenticate(request, form.value);
+    if (!auth.ok) return withCors(clientAuthError(auth));
+    return withCors(await tokenGrant(ctx, oauth, auth.client, form.value));
+  };
+
+  let app = new Elysia({ name: "oauth-routes" });
+  for (const path of PUBLIC_PATHS)
+    app = app.options(path, () => new Response(null, { status: 204, headers: CORS }));
+
+  return app
+    .use(oauthAdminApi(ctx, oauth))
+    .use(consentApi(ctx, oauth))
+    .get("/.well-known/oauth-authorization-server", () =>
+      Response.json(authorizationServerMetadata(ctx, false), { headers: DISCOVERY_HEADERS }),
+    )
+    .get("/.well-known/openid-configuration", () =>
+      Response.json(authorizationServerMetadata(ctx, true), { headers: DISCOVERY_HEADERS }),
+    )
+    .get("/.well-known/oauth-protected-resource", () =>
+      Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), { headers: DISCOVERY_HEADERS }),
+    )
+    .get("/.well-known/oauth-protected-resource/mcp", () =>
+      Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), { headers: DISCOVERY_HEADERS }),
+    )
+    .get("/.well-known/oauth-protected-resource/mcp/:server", ({ params }) => {
+      const resource = ctx.resources.serverResource(params.server);
+      if (ctx.resources.parse(resource)?.kind !== "server") {
+        return withCors(jsonError(404, "not_found", "no such MCP server"));
+      }
+      return Response.json(protectedResourceMetadata(ctx, resource), { headers: DISCOVERY_HEADERS });
+    })
+    .post(
+      "/oauth/register",
+      async ({ request, server }) => {
+        if (config.oauthRegistrationMode === "none") {
+          return withCors(jsonError(403, "access_denied", "dynamic client registration is disabled"));
+        }
+        const wait = oauth.registrationLimiter.hit(clientIp(request, server, config.trustProxyHeaders));
+        if (wait > 0) {
+          return withCors(
+            jsonError(429, "too_many_requests", "too many registrations", { "Retry-After": String(wait) }),
+          );
+        }
+        const body = await readJson(request, z.unknown(), config.maxBodyBytes);
+        if (!body.ok) return withCors(body.response);
+        const pending = config.oauthRegistrationMode === "approval";
+        const result = oauth.clients.register(body.value, "dynamic", pending ? "pending" : "active");
+        if (!result.ok) return withCors(jsonError(400, result.error, result.description));
+        const c = result.client;
+        ctx.logger.info({ client_id: c.clientId, pending }, "oauth client registered");
+        return withCors(
+          Response.json(
+            {
+              client_id: c.clientId,
+              client_id_issued_at: Math.floor(c.createdAt / 1000),
+              ...(result.secret ? { client_secret: result.secret, client_secret_expires_at: 0 } : {}),
+              client_name: c.name,
+              redirect_uris: c.redirectUris,
+              grant_types: c.grantTypes,
+              response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
+              token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+              scope: c.scope,
+            },
+            { status: 201, headers: { "Cache-Control": "no-store" } },
+          ),
+        );
+      },
+      { parse: "none" },
+    )
+    .get("/oauth/authorize", authorizeGet)
+    .get("/authorize", authorizeGet)
+    .post(
+      "/oauth/authorize",
+      async ({ request }) => {
+        const form = await readBrowserForm(ctx, request);
+        if (!form.ok) return form.response;
+        const identity = browserIdentity(ctx, request);
+        if (
+          !identity ||
+          !sameOriginRequest(request, config.publicUrl) ||
+          !ctx.browserSessions.checkCsrf(identity.session, form.value._csrf)
+        ) {
+          return csrfRejected();
+        }
+        return authorize(request, pick(form.value), form.value.decision ?? "");
+      },
+      { parse: "none" },
+    )
+    .post("/oauth/token", token, { parse: "none" })
+    .post("/token", token, { parse: "none" })
+    .post(
+      "/oauth/revoke",
+      async ({ request }) => {
+        const form = await readForm(request, config.maxBodyBytes);
+        if (!form.ok) return withCors(form.response);
+        const auth = await oauth.clients.authenticate(request, form.value);
+        if (!auth.ok) return withCors(clientAuthError(auth));
+        if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
+        await revokeToken(ctx, auth.client, form.value.token, form.value.token_type_hint);
+        return withCors(new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } }));
+      },
+      { parse: "none" },
+    )
+    .post(
+      "/oauth/introspect",
+      async ({ request }) => {
+        const form = await readForm(request, config.maxBodyBytes);
+        if (!form.ok) return withCors(form.response);
+        const authorization = request.headers.get("authorization") ?? "";
+        let caller: OAuthClient | undefined;
+        if (/^Bearer /i.test(authorization)) {
+          const admin = await ctx.bearer.authenticate(authorization, config.publicUrl);
+          if (!admin.ok || !admin.principal.isAdmin) {
+            return withCors(
+              tokenError(401, "invalid_client", "an admin token or confidential client is required"),
+            );
+          }
+          caller = undefined;
+        } else {
+          const auth = await oauth.clients.authenticate(request, form.value);
+          if (!auth.ok) return withCors(clientAuthError(auth));
+          if (!auth.authenticated) {
+            return withCors(tokenError(401, "invalid_client", "introspection is for confidential clients"));
+          }
+          caller = auth.client;
+        }
+        if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
+        return withCors(
+          Response.json(await introspectToken(ctx, caller, form.value.token), {
+            headers: { "Cache-Control": "no-store" },
+          }),
+        );
+      },
+      { parse: "none" },
+    );
+}

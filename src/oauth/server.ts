@@ -1,0 +1,49 @@
+import { readFileSync } from "node:fs";
+import type { AppContext } from "../context.ts";
+import { FixedWindowLimiter } from "../http/rate-limit.ts";
+import { CimdFetcher } from "./cimd.ts";
+import { ClientStore } from "./client-store.ts";
+import { ClientService } from "./clients.ts";
+import { CodeStore } from "./code-store.ts";
+import { ConsentStore } from "./consent-store.ts";
+
+/** The authorization server's stores and services, built once from the context. */
+export interface OAuthServer {
+  clientStore: ClientStore;
+  clients: ClientService;
+  codes: CodeStore;
+  consents: ConsentStore;
+  /** Per-IP limit of dynamic client registrations. */
+  registrationLimiter: FixedWindowLimiter;
+}
+
+export function createOAuthServer(ctx: AppContext): OAuthServer {
+  const { config, db, clock } = ctx;
+  const clientStore = new ClientStore(db);
+  const cimd = config.oauthCimdEnabled
+    ? new CimdFetcher(clock, {
+        timeoutMs: config.oauthCimdTimeoutMs,
+        maxBytes: config.oauthCimdMaxBytes,
+        cacheMaxSeconds: config.oauthCimdCacheMaxSeconds,
+        cacheEntries: config.oauthCimdCacheEntries,
+        allowedHosts: config.oauthCimdAllowedHosts,
+        ca: config.oauthCimdCaFile ? readFileSync(config.oauthCimdCaFile, "utf8") : undefined,
+      })
+    : undefined;
+  const clients = new ClientService(clientStore, cimd, clock);
+  for (const problem of clients.syncConfigClients(config.oauthClients)) {
+    ctx.logger.error({ problem }, "a pre-registered OAuth client of the config file was skipped");
+  }
+  const codes = new CodeStore(db, clock);
+  // Used codes are kept a day after expiry (replay detection), then deleted.
+  const pruneTimer = setInterval(() => codes.prune(86_400_000), 3_600_000);
+  pruneTimer.unref?.();
+  ctx.onClose(() => clearInterval(pruneTimer));
+  return {
+    clientStore,
+    clients,
+    codes,
+    consents: new ConsentStore(db, clock),
+    registrationLimiter: new FixedWindowLimiter(clock, config.oauthRegistrationPerMinute, 60_000),
+  };
+}

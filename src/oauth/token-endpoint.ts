@@ -1,0 +1,156 @@
+import type { AppContext } from "../context.ts";
+import { jsonError } from "../http/errors.ts";
+import type { OAuthClient } from "./client-store.ts";
+import type { ClientAuthResult } from "./clients.ts";
+import { scopeCovers } from "./scopes.ts";
+import type { OAuthServer } from "./server.ts";
+import { issueTokenPair, revokeFamily } from "./token-issuer.ts";
+
+const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
+
+export function tokenError(
+  status: number,
+  error: string,
+  description: string,
+  headers: Record<string, string> = {},
+) {
+  return jsonError(status, error, description, { Pragma: "no-cache", ...headers });
+}
+
+export function clientAuthError(result: Extract<ClientAuthResult, { ok: false }>): Response {
+  const headers: Record<string, string> = result.basic
+    ? { "WWW-Authenticate": 'Basic realm="authmcp-gateway"' }
+    : {};
+  return tokenError(result.status, result.error, result.description, headers);
+}
+
+async function s256(verifier: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return Buffer.from(digest).toString("base64url");
+}
+
+/** POST /oauth/token once the form is read and the client authenticated (RFC 6749 §4.1.3, §6). */
+export async function tokenGrant(
+  ctx: AppContext,
+  oauth: OAuthServer,
+  client: OAuthClient,
+  form: Record<string, string>,
+): Promise<Response> {
+  const grant = form.grant_type;
+  if (!grant) return tokenError(400, "invalid_request", "grant_type is required");
+  if (grant !== "authorization_code" && grant !== "refresh_token") {
+    return tokenError(400, "unsupported_grant_type", "grant_type is not supported");
+  }
+  if (!client.grantTypes.includes(grant)) {
+    return tokenError(400, "unauthorized_client", `the client may not use ${grant}`);
+  }
+  if (grant === "authorization_code") return authorizationCode(ctx, oauth, client, form);
+  return refresh(ctx, client, form);
+}
+
+async function authorizationCode(
+  ctx: AppContext,
+  oauth: OAuthServer,
+  client: OAuthClient,
+  form: Record<string, string>,
+): Promise<Response> {
+  const { code, redirect_uri: redirectUri, code_verifier: verifier } = form;
+  if (!code) return tokenError(400, "invalid_request", "code is required");
+  if (!verifier) return tokenError(400, "invalid_request", "code_verifier is required (PKCE)");
+  if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(verifier))
+    return tokenError(400, "invalid_grant", "code_verifier is malformed");
+  const redeemed = oauth.codes.redeem(code);
+  if (!redeemed.ok) {
+    if (redeemed.reason === "replayed") {
+      if (redeemed.row.familyId) revokeFamily(ctx, redeemed.row.familyId);
+      ctx.logger.warn(
+        { client_id: redeemed.row.clientId },
+        "authorization code replayed; tokens issued from it revoked",
+      );
+      return tokenError(400, "invalid_grant", "the authorization code was already used");
+    }
+    return tokenError(
+      400,
+      "invalid_grant",
+      `the authorization code is ${redeemed.reason === "expired" ? "expired" : "invalid"}`,
+    );
+  }
+  const row = redeemed.row;
+  if (row.clientId !== client.clientId)
+    return tokenError(400, "invalid_grant", "the code was issued to another client");
+  if (redirectUri !== row.redirectUri)
+    return tokenError(400, "invalid_grant", "redirect_uri does not match the authorization request");
+  if ((await s256(verifier)) !== row.codeChallenge)
+    return tokenError(400, "invalid_grant", "code_verifier does not match");
+  if (form.resource !== undefined && form.resource !== row.resource) {
+    return tokenError(400, "invalid_target", "resource differs from the authorization request");
+  }
+  const principal = ctx.users.principal(row.userId);
+  if (!principal?.isActive) return tokenError(400, "invalid_grant", "the user is not active");
+  const familyId = crypto.randomUUID();
+  oauth.codes.setFamily(row.codeHash, familyId);
+  const body = await issueTokenPair(ctx, {
+    userId: row.userId,
+    clientId: client.clientId,
+    audience: row.resource,
+    resource: row.resource,
+    scope: row.scope,
+    familyId,
+    withRefreshToken: client.grantTypes.includes("refresh_token"),
+  });
+  return Response.json(body, { headers: NO_STORE });
+}
+
+/** A narrower resource than granted: the same, or one server when the aggregate was granted. */
+function narrows(ctx: AppContext, granted: string, asked: string): boolean {
+  if (asked === granted) return true;
+  return granted === ctx.resources.aggregate && ctx.resources.parse(asked)?.kind === "server";
+}
+
+async function refresh(
+  ctx: AppContext,
+  client: OAuthClient,
+  form: Record<string, string>,
+): Promise<Response> {
+  const token = form.refresh_token;
+  if (!token) return tokenError(400, "invalid_request", "refresh_token is required");
+  // Narrowing is checked before the token is consumed: a refused request leaves it usable.
+  const current = ctx.refreshTokens.find(token);
+  if (current && current.clientId === client.clientId) {
+    const asked = form.resource ?? current.resource;
+    if (!narrows(ctx, current.resource, asked) || !ctx.resources.isServed(asked)) {
+      return tokenError(400, "invalid_target", "resource may narrow the grant but never widen it");
+    }
+    if (form.scope !== undefined && (form.scope.trim() === "" || !scopeCovers(current.scope, form.scope))) {
+      return tokenError(400, "invalid_scope", "scope may narrow the grant but never widen it");
+    }
+  }
+  const consumed = ctx.refreshTokens.consume(token, {
+    clientId: client.clientId,
+    graceMs: ctx.config.oauthRefreshGraceSeconds * 1000,
+  });
+  if (!consumed.ok) {
+    if (consumed.reason === "reused") {
+      revokeFamily(ctx, consumed.familyId);
+      ctx.logger.warn({ client_id: client.clientId }, "refresh token reused; its family was revoked");
+    }
+    return tokenError(400, "invalid_grant", "the refresh token is invalid, expired or revoked");
+  }
+  const row = consumed.row;
+  const resource = form.resource ?? row.resource;
+  const scope =
+    form.scope === undefined
+      ? row.scope
+      : [...new Set(form.scope.split(" ").filter(Boolean))].sort().join(" ");
+  const principal = ctx.users.principal(row.userId);
+  if (!principal?.isActive) return tokenError(400, "invalid_grant", "the user is not active");
+  const body = await issueTokenPair(ctx, {
+    userId: row.userId,
+    clientId: client.clientId,
+    audience: resource,
+    resource: row.resource,
+    scope,
+    familyId: row.familyId,
+  });
+  return Response.json(body, { headers: NO_STORE });
+}
