@@ -1,0 +1,170 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context.ts";
+import type { Gateway } from "../../gateway/module.ts";
+import type { ServerInput } from "../../gateway/registry.ts";
+import type { McpServer } from "../../gateway/types.ts";
+import { readJson } from "../../http/body.ts";
+import { json, jsonError } from "../../http/errors.ts";
+import { requireAdmin } from "../guard.ts";
+import { createServerSchema, patchServerSchema, toServerInput } from "./server-schema.ts";
+
+const NO_PARSE = { parse: "none" } as const;
+const BASE = "/admin/api/mcp-servers";
+
+/** The JSON admin API of backend servers. Credentials are write-only: shown as a kind and "configured". */
+export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
+  const { registry, health, backendAuth } = gateway;
+
+  const view = (server: McpServer) => {
+    const expiry = backendAuth.tokenExpiry(server.id);
+    return {
+      id: server.id,
+      name: server.name,
+      display_name: server.displayName,
+      url: server.url,
+      resource: ctx.resources.serverResource(server.name),
+      transport: server.transport,
+      auth_required: server.authRequired,
+      scopes: server.scopes,
+      timeout_ms: server.timeoutMs,
+      enabled: server.enabled,
+      open_to_all: server.openToAll,
+      user_context: server.userContext,
+      credential: {
+        type: server.credentialKind,
+        configured: server.credentialKind !== "none",
+        value: server.credentialKind === "none" ? null : "********",
+        ...(expiry !== undefined && Number.isFinite(expiry) ? { token_expires_at: expiry } : {}),
+      },
+      managed_by: server.managedBy,
+      users: registry.grantedUsers(server.id),
+      health: health.get(server.id),
+      created_at: server.createdAt,
+      updated_at: server.updatedAt,
+    };
+  };
+
+  const jwtProblem = (input: Partial<ServerInput>): Response | undefined =>
+    input.userContext === "jwt" && ctx.keys.signingKey().alg === "HS256"
+      ? jsonError(
+          400,
+          "invalid_request",
+          "user_context: a signed assertion needs JWT_ALGORITHM ES256 or RS256 (HS256 has no public key)",
+        )
+      : undefined;
+
+  const fail = (result: { status: number; field?: string; message: string }) =>
+    jsonError(
+      result.status,
+      result.status === 404 ? "not_found" : result.status === 409 ? "conflict" : "invalid_request",
+      result.field ? `${result.field}: ${result.message}` : result.message,
+    );
+
+  return new Elysia({ name: "admin-api-servers" })
+    .get(BASE, async ({ request }) => {
+      const admin = await requireAdmin(ctx, request);
+      if (admin instanceof Response) return admin;
+      return json({ servers: registry.list().map(view) });
+    })
+    .post(
+      BASE,
+      async ({ request }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const body = await readJson(request, createServerSchema, ctx.config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const input = toServerInput(body.value) as ServerInput;
+        const problem = jwtProblem(input);
+        if (problem) return problem;
+        const result = await registry.create(input);
+        if (!result.ok) return fail(result);
+        ctx.logger.info({ serverId: result.server.id, by: admin.id }, "mcp server created");
+        return json(view(result.server), 201);
+      },
+      NO_PARSE,
+    )
+    .get(`${BASE}/:id`, async ({ request, params }) => {
+      const admin = await requireAdmin(ctx, request);
+      if (admin instanceof Response) return admin;
+      const server = registry.byId(params.id);
+      return server ? json(view(server)) : jsonError(404, "not_found", "no such server");
+    })
+    .patch(
+      `${BASE}/:id`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const body = await readJson(request, patchServerSchema, ctx.config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const input = toServerInput(body.value);
+        const problem = jwtProblem(input);
+        if (problem) return problem;
+        const result = await registry.update(params.id, input);
+        if (!result.ok) return fail(result);
+        ctx.logger.info({ serverId: params.id, by: admin.id }, "mcp server updated");
+        return json(view(result.server));
+      },
+      NO_PARSE,
+    )
+    .delete(
+      `${BASE}/:id`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const result = registry.remove(params.id);
+        if (!result.ok) return fail(result);
+        ctx.logger.info({ serverId: params.id, by: admin.id }, "mcp server deleted");
+        return new Response(null, { status: 204 });
+      },
+      NO_PARSE,
+    )
+    .put(
+      `${BASE}/:id/users/:userId`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
+        if (!ctx.users.principal(params.userId)) return jsonError(404, "not_found", "no such user");
+        registry.grant(params.id, params.userId);
+        return json({ server_id: params.id, user_id: params.userId });
+      },
+      NO_PARSE,
+    )
+    .delete(
+      `${BASE}/:id/users/:userId`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
+        registry.revoke(params.id, params.userId);
+        return new Response(null, { status: 204 });
+      },
+      NO_PARSE,
+    )
+    .post(
+      `${BASE}/:id/refresh-token`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const server = registry.byId(params.id);
+        if (!server) return jsonError(404, "not_found", "no such server");
+        if (server.credentialKind !== "client_credentials") {
+          return jsonError(
+            400,
+            "invalid_request",
+            "credential: the server has no client-credentials credential",
+          );
+        }
+        try {
+          const token = await backendAuth.refresh(server.id);
+          return json({
+            refreshed: true,
+            expires_at: Number.isFinite(token.expiresAt) ? token.expiresAt : null,
+          });
+        } catch {
+          return jsonError(502, "token_fetch_failed", "the backend's token endpoint did not issue a token");
+        }
+      },
+      NO_PARSE,
+    );
+}

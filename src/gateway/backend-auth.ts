@@ -1,0 +1,129 @@
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { ServerRegistry } from "./registry.ts";
+import type { BackendCredential } from "./types.ts";
+
+interface CachedToken {
+  token: string;
+  /** Unix ms; Infinity when the token endpoint gave no expires_in. */
+  expiresAt: number;
+}
+
+export interface BackendAuthOptions {
+  refreshMarginMs: number;
+  retries: number;
+  backoffMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The headers a backend receives as the gateway's own credential. Client-credentials tokens are
+ * fetched on first use, cached in memory, and fetched again when they come within the margin
+ * of their expiry (with retries and exponential backoff). Concurrent requests share one fetch.
+ */
+export class BackendAuth {
+  private readonly tokens = new Map<string, CachedToken>();
+  private readonly inflight = new Map<string, Promise<CachedToken>>();
+
+  constructor(
+    private readonly registry: ServerRegistry,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: BackendAuthOptions,
+  ) {
+    registry.onChange((id) => {
+      this.tokens.delete(id);
+      this.inflight.delete(id);
+    });
+  }
+
+  async headers(serverId: string): Promise<Record<string, string>> {
+    const credential = await this.registry.credential(serverId);
+    switch (credential.kind) {
+      case "none":
+        return {};
+      case "headers":
+        return credential.headers;
+      case "bearer":
+        return { Authorization: `Bearer ${credential.token}` };
+      case "client_credentials": {
+        const cached = this.tokens.get(serverId);
+        const token =
+          cached && cached.expiresAt - this.options.refreshMarginMs > this.clock.now()
+            ? cached
+            : await this.refresh(serverId);
+        return { Authorization: `Bearer ${token.token}` };
+      }
+    }
+  }
+
+  /** Fetches a fresh client-credentials token now (the admin API's refresh-token). */
+  refresh(serverId: string): Promise<CachedToken> {
+    let pending = this.inflight.get(serverId);
+    if (!pending) {
+      pending = this.fetchWithRetry(serverId).finally(() => this.inflight.delete(serverId));
+      this.inflight.set(serverId, pending);
+    }
+    return pending;
+  }
+
+  /** Expiry of the cached token, for the admin API; undefined when none is cached. */
+  tokenExpiry(serverId: string): number | undefined {
+    return this.tokens.get(serverId)?.expiresAt;
+  }
+
+  private async fetchWithRetry(serverId: string): Promise<CachedToken> {
+    const credential = await this.registry.credential(serverId);
+    if (credential.kind !== "client_credentials")
+      throw new Error("the server has no client-credentials credential");
+    const sleep = this.options.sleep ?? ((ms: number) => Bun.sleep(ms));
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.options.retries; attempt++) {
+      if (attempt > 0) await sleep(this.options.backoffMs * 2 ** (attempt - 1));
+      try {
+        const token = await this.fetchToken(credential);
+        this.tokens.set(serverId, token);
+        return token;
+      } catch (error) {
+        lastError = error;
+        this.logger.warn(
+          { serverId, attempt: attempt + 1, err: error instanceof Error ? error.message : String(error) },
+          "backend token fetch failed",
+        );
+      }
+    }
+    throw lastError instanceof Error ? lastError : new Error("backend token fetch failed");
+  }
+
+  private async fetchToken(
+    credential: Extract<BackendCredential, { kind: "client_credentials" }>,
+  ): Promise<CachedToken> {
+    const body = new URLSearchParams({ grant_type: "client_credentials" });
+    if (credential.scope) body.set("scope", credential.scope);
+    const basic = Buffer.from(
+      `${encodeURIComponent(credential.clientId)}:${encodeURIComponent(credential.clientSecret)}`,
+    ).toString("base64");
+    const response = await fetch(credential.tokenUrl, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Accept: "application/json",
+        Authorization: `Basic ${basic}`,
+      },
+      body,
+      redirect: "error",
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+    const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
+    if (typeof json.access_token !== "string" || json.access_token.length === 0) {
+      throw new Error("token endpoint answered without access_token");
+    }
+    const expiresIn =
+      typeof json.expires_in === "number" && json.expires_in > 0 ? json.expires_in : undefined;
+    return {
+      token: json.access_token,
+      expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + expiresIn * 1000,
+    };
+  }
+}

@@ -1,0 +1,170 @@
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { BackendAuth } from "./backend-auth.ts";
+import type { ServerRegistry } from "./registry.ts";
+import type { McpServer } from "./types.ts";
+
+export interface ServerHealth {
+  status: "online" | "degraded" | "offline" | "unknown";
+  checkedAt?: number;
+  latencyMs?: number;
+  lastError?: string;
+}
+
+const PROTOCOL_VERSION = "2025-06-18";
+
+/**
+ * Periodic backend checks: initialize, notifications/initialized, ping, then DELETE of the session.
+ * online when all answer in time, degraded when slow or the ping fails after a good initialize,
+ * offline otherwise. Results live in memory; the gateway stays ready whatever they say.
+ */
+export class HealthMonitor {
+  private readonly results = new Map<string, ServerHealth>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly registry: ServerRegistry,
+    private readonly backendAuth: BackendAuth,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: { intervalMs: number; degradedMs: number },
+  ) {
+    registry.onChange((id) => this.results.delete(id));
+  }
+
+  get(serverId: string): ServerHealth {
+    return this.results.get(serverId) ?? { status: "unknown" };
+  }
+
+  /** Starts the periodic checks (the CLI's start calls this); returns the stop function. */
+  start(): () => void {
+    if (this.timer === undefined) {
+      void this.checkAll();
+      this.timer = setInterval(() => void this.checkAll(), this.options.intervalMs);
+    }
+    return () => this.stop();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  async checkAll(): Promise<void> {
+    await Promise.all(
+      this.registry
+        .list()
+        .filter((s) => s.enabled)
+        .map((s) => this.check(s)),
+    );
+  }
+
+  summary(): Record<string, unknown> {
+    const counts = { online: 0, degraded: 0, offline: 0, unknown: 0 };
+    for (const server of this.registry.list()) {
+      if (server.enabled) counts[this.get(server.id).status]++;
+    }
+    return { backends: counts };
+  }
+
+  async check(server: McpServer): Promise<ServerHealth> {
+    const started = performance.now();
+    let result: ServerHealth;
+    try {
+      const credential = await this.backendAuth.headers(server.id);
+      const base = {
+        ...credential,
+        "Content-Type": "application/json",
+        Accept: "application/json, text/event-stream",
+      };
+      const init = await this.call(server, base, {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: {
+          protocolVersion: PROTOCOL_VERSION,
+          capabilities: {},
+          clientInfo: { name: "authmcp-gateway-health", version: "1" },
+        },
+      });
+      const sessionId = init.headers.get("mcp-session-id");
+      const withSession: Record<string, string> = {
+        ...base,
+        "MCP-Protocol-Version": PROTOCOL_VERSION,
+        ...(sessionId ? { "Mcp-Session-Id": sessionId } : {}),
+      };
+      let pingError: string | undefined;
+      try {
+        await this.call(server, withSession, { jsonrpc: "2.0", method: "notifications/initialized" }, true);
+        await this.call(server, withSession, { jsonrpc: "2.0", id: 2, method: "ping" });
+      } catch (error) {
+        pingError = message(error);
+      }
+      if (sessionId) {
+        await fetch(server.url, {
+          method: "DELETE",
+          headers: withSession,
+          signal: AbortSignal.timeout(server.timeoutMs),
+        })
+          .then((r) => r.body?.cancel())
+          .catch(() => {});
+      }
+      const latencyMs = Math.round(performance.now() - started);
+      result = {
+        status: pingError || latencyMs > this.options.degradedMs ? "degraded" : "online",
+        checkedAt: this.clock.now(),
+        latencyMs,
+        lastError: pingError,
+      };
+    } catch (error) {
+      result = {
+        status: "offline",
+        checkedAt: this.clock.now(),
+        latencyMs: Math.round(performance.now() - started),
+        lastError: message(error),
+      };
+    }
+    const previous = this.results.get(server.id);
+    if (previous && previous.status !== result.status) {
+      this.logger.info(
+        { server: server.name, from: previous.status, to: result.status },
+        "backend health changed",
+      );
+    }
+    if (this.registry.byId(server.id)) this.results.set(server.id, result);
+    return result;
+  }
+
+  private async call(
+    server: McpServer,
+    headers: Record<string, string>,
+    message: unknown,
+    notification = false,
+  ): Promise<Response> {
+    const response = await fetch(server.url, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(server.timeoutMs),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    if (notification) return response;
+    const data = /^text\/event-stream/i.test(response.headers.get("content-type") ?? "")
+      ? text
+          .split(/\r?\n/)
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(5).trim())
+          .find((line) => line.includes('"id"'))
+      : text;
+    const parsed = JSON.parse(data ?? "null") as { result?: unknown; error?: { message?: string } } | null;
+    if (!parsed || parsed.error || parsed.result === undefined) {
+      throw new Error(parsed?.error?.message ?? "no JSON-RPC result");
+    }
+    return response;
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,73 @@
+import type { AppContext } from "../context.ts";
+import { BackendAuth } from "./backend-auth.ts";
+import { CachedBearer } from "./bearer-cache.ts";
+import { HealthMonitor } from "./health.ts";
+import { McpProxy } from "./proxy.ts";
+import { ServerRegistry } from "./registry.ts";
+import { RegistryStore } from "./registry-store.ts";
+import { MemorySessionStore, type SessionStore } from "./sessions.ts";
+
+/** The MCP gateway's services, built once per context. */
+export interface Gateway {
+  registry: ServerRegistry;
+  backendAuth: BackendAuth;
+  sessions: SessionStore;
+  health: HealthMonitor;
+  proxy: McpProxy;
+  /** Starts periodic backend health checks (called by `start`, not in tests); stopped on close. */
+  startHealthChecks(): void;
+}
+
+export function createGateway(ctx: AppContext): Gateway {
+  const { config } = ctx;
+  const registry = new ServerRegistry(
+    new RegistryStore(ctx.db),
+    ctx.secretBox,
+    ctx.clock,
+    config.mcpServices,
+    config.upstreamTimeoutMs,
+  );
+  ctx.resources.addServerLookup((name) => registry.byName(name) !== undefined);
+  const backendAuth = new BackendAuth(registry, ctx.clock, ctx.logger, {
+    refreshMarginMs: config.backendTokenRefreshMarginSeconds * 1000,
+    retries: config.backendTokenRetries,
+    backoffMs: config.backendTokenBackoffMs,
+  });
+  const sessions = new MemorySessionStore(ctx.clock, config.mcpSessionTtlMs, config.mcpSessionMax);
+  const health = new HealthMonitor(registry, backendAuth, ctx.clock, ctx.logger, {
+    intervalMs: config.healthCheckIntervalMs,
+    degradedMs: config.healthDegradedMs,
+  });
+  const proxy = new McpProxy(
+    {
+      registry,
+      backendAuth,
+      sessions,
+      bearer: new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax),
+      resources: ctx.resources,
+      keys: ctx.keys,
+      clock: ctx.clock,
+      logger: ctx.logger,
+    },
+    {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+      sseKeepAliveMs: config.sseKeepAliveMs,
+      userAssertionSeconds: config.userAssertionSeconds,
+    },
+  );
+  let started = false;
+  return {
+    registry,
+    backendAuth,
+    sessions,
+    health,
+    proxy,
+    startHealthChecks: () => {
+      if (started) return;
+      started = true;
+      ctx.onClose(health.start());
+    },
+  };
+}

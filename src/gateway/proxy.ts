@@ -1,0 +1,263 @@
+import type { Clock } from "../clock.ts";
+import { readText } from "../http/body.ts";
+import { corsHeaders, originAllowed } from "../http/cors.ts";
+import type { Logger } from "../logger.ts";
+import { wwwAuthenticate } from "../oauth/bearer.ts";
+import type { KeyStore } from "../oauth/keys.ts";
+import type { ResourceCatalog } from "../oauth/resources.ts";
+import type { BackendAuth } from "./backend-auth.ts";
+import type { CachedBearer } from "./bearer-cache.ts";
+import type { ServerRegistry } from "./registry.ts";
+import type { SessionStore } from "./sessions.ts";
+import { withSseKeepAlive } from "./sse-keepalive.ts";
+import { type Caller, userContextHeaders } from "./user-context.ts";
+
+/** Request headers copied to the backend; everything else (Authorization, Cookie, X-User-*, hop-by-hop) is dropped. */
+const FORWARDED_REQUEST_HEADERS = [
+  "accept",
+  "content-type",
+  "mcp-session-id",
+  "mcp-protocol-version",
+  "last-event-id",
+  "accept-encoding",
+  "user-agent",
+] as const;
+
+/** Response headers never copied back to the client. */
+const DROPPED_RESPONSE_HEADERS = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "set-cookie",
+  "access-control-allow-origin",
+  "access-control-allow-credentials",
+  "access-control-allow-headers",
+  "access-control-allow-methods",
+  "access-control-expose-headers",
+  "access-control-max-age",
+]);
+
+export const MCP_CORS = {
+  methods: "GET, POST, DELETE, OPTIONS",
+  allowHeaders: "Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
+  exposeHeaders: "WWW-Authenticate, Mcp-Session-Id",
+  maxAgeSeconds: 600,
+};
+
+export interface ProxyOptions {
+  publicUrl: string;
+  allowedOrigins: string[];
+  maxBodyBytes: number;
+  sseKeepAliveMs: number;
+  userAssertionSeconds: number;
+}
+
+export interface ProxyDeps {
+  registry: ServerRegistry;
+  backendAuth: BackendAuth;
+  sessions: SessionStore;
+  bearer: CachedBearer;
+  resources: ResourceCatalog;
+  keys: KeyStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+type JsonRpcId = string | number | null;
+
+/** The per-server MCP proxy: `/mcp/{server}` and `/{server}/mcp` (POST, GET, DELETE, OPTIONS). */
+export class McpProxy {
+  constructor(
+    private readonly deps: ProxyDeps,
+    private readonly options: ProxyOptions,
+  ) {}
+
+  async handle(request: Request, serverName: string): Promise<Response> {
+    const origin = request.headers.get("origin");
+    if (origin !== null && !originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
+      return rpcError(403, null, -32600, "Origin not allowed");
+    }
+    const cors = origin === null ? {} : corsHeaders(origin, MCP_CORS);
+    if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
+    const response = await this.serve(request, serverName);
+    for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
+    return response;
+  }
+
+  private async serve(request: Request, serverName: string): Promise<Response> {
+    const { registry, bearer, resources, logger } = this.deps;
+    const server = registry.byName(serverName);
+    if (!server?.enabled) return notFound();
+
+    let caller: Caller | undefined;
+    if (server.authRequired) {
+      const resource = resources.serverResource(server.name);
+      const result = await bearer.authenticate(request.headers.get("authorization"), resource);
+      if (!result.ok) {
+        const challenge = wwwAuthenticate({
+          resourceMetadata: `${this.options.publicUrl}/.well-known/oauth-protected-resource/mcp/${server.name}`,
+          scope: server.scopes.length > 0 ? server.scopes.join(" ") : undefined,
+          error: result.error,
+          description: result.error ? result.description : undefined,
+        });
+        return rpcError(401, null, -32001, result.description, { "WWW-Authenticate": challenge });
+      }
+      if (!registry.canAccess(server, result.principal)) return notFound();
+      caller = { principal: result.principal, scope: result.claims.scope, clientId: result.claims.client_id };
+    }
+
+    if (request.method !== "POST" && request.method !== "GET" && request.method !== "DELETE") {
+      return rpcError(405, null, -32600, "Method not allowed", { Allow: "GET, POST, DELETE, OPTIONS" });
+    }
+
+    const owner = caller?.principal.id ?? "anonymous";
+    const sessionId = request.headers.get("mcp-session-id");
+    if (sessionId !== null) {
+      const known = this.deps.sessions.get(server.name, sessionId);
+      if (!known) return rpcError(404, null, -32001, "Session not found");
+      if (known.owner !== owner) {
+        logger.warn(
+          { event: "session_hijack_attempt", server: server.name, userId: owner, ownerId: known.owner },
+          "an MCP session id was presented by a user who did not open it",
+        );
+        return rpcError(404, null, -32001, "Session not found");
+      }
+    }
+
+    let body: string | undefined;
+    let rpcId: JsonRpcId = null;
+    if (request.method === "POST") {
+      const declared = request.headers.get("content-length");
+      if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= this.options.maxBodyBytes) {
+        body = await request.text(); // declared and within the limit: one read
+      } else {
+        const text = await readText(request, this.options.maxBodyBytes);
+        if (!text.ok)
+          return rpcError(413, null, -32600, `Request body larger than ${this.options.maxBodyBytes} bytes`);
+        body = text.value;
+      }
+      rpcId = jsonRpcId(body);
+    }
+
+    const headers = new Headers();
+    for (const name of FORWARDED_REQUEST_HEADERS) {
+      const value = request.headers.get(name);
+      if (value !== null) headers.set(name, value);
+    }
+    try {
+      const [credential, context] = await Promise.all([
+        this.deps.backendAuth.headers(server.id),
+        userContextHeaders(
+          server,
+          caller,
+          this.deps.keys,
+          this.options.publicUrl,
+          this.deps.clock.now(),
+          this.options.userAssertionSeconds,
+        ),
+      ]);
+      for (const [name, value] of Object.entries(credential)) headers.set(name, value);
+      for (const [name, value] of Object.entries(context)) headers.set(name, value);
+    } catch (error) {
+      logger.error(
+        { server: server.name, err: error instanceof Error ? error.message : String(error) },
+        "backend credential unavailable",
+      );
+      return rpcError(502, rpcId, -32000, "Backend credential unavailable");
+    }
+
+    const query = new URL(request.url).search;
+    // One controller aborts the upstream request on the first-byte timeout or when the client goes away.
+    const upstreamAbort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      upstreamAbort.abort();
+    }, server.timeoutMs);
+    request.signal.addEventListener("abort", () => upstreamAbort.abort(), { once: true });
+    let upstream: Response;
+    try {
+      upstream = await fetch(server.url + query, {
+        method: request.method,
+        headers,
+        body,
+        signal: upstreamAbort.signal,
+        redirect: "manual",
+        decompress: false,
+      });
+    } catch (error) {
+      if (timedOut) {
+        logger.warn({ server: server.name, timeoutMs: server.timeoutMs }, "backend timed out");
+        return rpcError(504, rpcId, -32000, "Backend timed out");
+      }
+      if (request.signal.aborted) return new Response(null, { status: 499 });
+      logger.warn(
+        { server: server.name, err: error instanceof Error ? error.message : String(error) },
+        "backend unreachable",
+      );
+      return rpcError(502, rpcId, -32000, "Backend unreachable");
+    } finally {
+      clearTimeout(timer);
+    }
+
+    if (upstream.ok) {
+      const opened = upstream.headers.get("mcp-session-id");
+      if (sessionId === null && opened !== null) this.deps.sessions.set(server.name, opened, { owner });
+      if (request.method === "DELETE" && sessionId !== null)
+        this.deps.sessions.delete(server.name, sessionId);
+    }
+
+    const out = new Headers();
+    for (const [name, value] of upstream.headers) {
+      if (!DROPPED_RESPONSE_HEADERS.has(name)) out.append(name, value);
+    }
+    const type = upstream.headers.get("content-type") ?? "";
+    if (upstream.body && /^text\/event-stream\b/i.test(type)) {
+      out.set("Cache-Control", "no-cache");
+      out.set("X-Accel-Buffering", "no");
+      out.delete("content-length");
+      return new Response(withSseKeepAlive(upstream.body, this.options.sseKeepAliveMs), {
+        status: upstream.status,
+        headers: out,
+      });
+    }
+    return new Response(upstream.body, { status: upstream.status, headers: out });
+  }
+}
+
+function notFound(): Response {
+  return rpcError(404, null, -32001, "Server not found");
+}
+
+/** A JSON-RPC error response (MCP clients parse these bodies). */
+export function rpcError(
+  status: number,
+  id: JsonRpcId,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  return Response.json(
+    { jsonrpc: "2.0", id, error: { code, message } },
+    { status, headers: { "Cache-Control": "no-store", ...headers } },
+  );
+}
+
+/** The id of a single JSON-RPC request body, or null (notification, batch, not JSON). */
+function jsonRpcId(body: string): JsonRpcId {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "id" in parsed) {
+      const id = (parsed as { id: unknown }).id;
+      if (typeof id === "string" || typeof id === "number") return id;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}

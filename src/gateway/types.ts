@@ -1,0 +1,34 @@
+/** A backend MCP server as the proxy sees it (config file or admin API). */
+export interface McpServer {
+  id: string;
+  name: string;
+  displayName: string;
+  url: string;
+  transport: "streamable-http" | "sse";
+  authRequired: boolean;
+  scopes: string[];
+  timeoutMs: number;
+  enabled: boolean;
+  openToAll: boolean;
+  userContext: UserContextMode;
+  credentialKind: CredentialKind;
+  /** "config" when it comes from the config file's mcp_services (read-only in the API). */
+  managedBy: "config" | "api";
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type UserContextMode = "none" | "headers" | "jwt";
+export type CredentialKind = "none" | "headers" | "bearer" | "client_credentials";
+
+export type BackendCredential =
+  | { kind: "none" }
+  | { kind: "headers"; headers: Record<string, string> }
+  | { kind: "bearer"; token: string }
+  | {
+      kind: "client_credentials";
+      tokenUrl: string;
+      clientId: string;
+      clientSecret: string;
+      scope?: string;
+    };

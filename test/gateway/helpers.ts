@@ -1,0 +1,42 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createUser, jsonInit, login, type TestGateway } from "../support/context.ts";
+
+/** Creates a server through the admin API with the given admin token; returns its JSON view. */
+export async function createServer(
+  gateway: TestGateway,
+  adminToken: string,
+  body: Record<string, unknown>,
+): Promise<{ id: string; name: string } & Record<string, unknown>> {
+  const response = await gateway.request(
+    "/admin/api/mcp-servers",
+    jsonInit(body, { headers: { authorization: `Bearer ${adminToken}` } }),
+  );
+  if (response.status !== 201) throw new Error(`create failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string; name: string };
+}
+
+export async function adminAndUser(gateway: TestGateway) {
+  const admin = await createUser(gateway, "root", { isAdmin: true });
+  const user = await createUser(gateway, "alice");
+  const other = await createUser(gateway, "mallory");
+  const adminToken = (await login(gateway, "root")).access_token;
+  return { admin, user, other, adminToken };
+}
+
+export async function tokenFor(gateway: TestGateway, username: string, server: string): Promise<string> {
+  return (await login(gateway, username, { resource: `${gateway.ctx.config.publicUrl}/mcp/${server}` }))
+    .access_token;
+}
+
+export async function sdkClient(
+  url: string,
+  token?: string,
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(url), {
+    requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
+  });
+  const client = new Client({ name: "test-client", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, transport };
+}
