@@ -13,6 +13,8 @@ export interface BackendAuthOptions {
   refreshMarginMs: number;
   retries: number;
   backoffMs: number;
+  /** Time allowed for one token request. */
+  timeoutMs: number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -112,7 +114,7 @@ export class BackendAuth {
       },
       body,
       redirect: "error",
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
     const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown };

@@ -1,6 +1,9 @@
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { BackendAuth } from "./backend-auth.ts";
+import type { JsonRpcMessage } from "./legacy-sse/messages.ts";
+import { LegacySession } from "./legacy-sse/session.ts";
+import { LegacyUpstream } from "./legacy-sse/upstream.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { McpServer } from "./types.ts";
 
@@ -12,6 +15,14 @@ export interface ServerHealth {
 }
 
 const PROTOCOL_VERSION = "2025-06-18";
+const LEGACY_PROTOCOL_VERSION = "2024-11-05";
+const INITIALIZE_PARAMS = {
+  protocolVersion: LEGACY_PROTOCOL_VERSION,
+  capabilities: {},
+  clientInfo: { name: "authmcp-gateway-health", version: "1" },
+};
+/** A health check reads an initialize result and a ping answer: nothing near this size. */
+const HEALTH_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /**
  * Periodic backend checks: initialize, notifications/initialized, ping, then DELETE of the session.
@@ -72,43 +83,10 @@ export class HealthMonitor {
     let result: ServerHealth;
     try {
       const credential = await this.backendAuth.headers(server.id);
-      const base = {
-        ...credential,
-        "Content-Type": "application/json",
-        Accept: "application/json, text/event-stream",
-      };
-      const init = await this.call(server, base, {
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: {
-          protocolVersion: PROTOCOL_VERSION,
-          capabilities: {},
-          clientInfo: { name: "authmcp-gateway-health", version: "1" },
-        },
-      });
-      const sessionId = init.headers.get("mcp-session-id");
-      const withSession: Record<string, string> = {
-        ...base,
-        "MCP-Protocol-Version": PROTOCOL_VERSION,
-        ...(sessionId ? { "Mcp-Session-Id": sessionId } : {}),
-      };
-      let pingError: string | undefined;
-      try {
-        await this.call(server, withSession, { jsonrpc: "2.0", method: "notifications/initialized" }, true);
-        await this.call(server, withSession, { jsonrpc: "2.0", id: 2, method: "ping" });
-      } catch (error) {
-        pingError = message(error);
-      }
-      if (sessionId) {
-        await fetch(server.url, {
-          method: "DELETE",
-          headers: withSession,
-          signal: AbortSignal.timeout(server.timeoutMs),
-        })
-          .then((r) => r.body?.cancel())
-          .catch(() => {});
-      }
+      const pingError =
+        server.transport === "sse"
+          ? await this.checkLegacy(server, credential)
+          : await this.checkStreamable(server, credential);
       const latencyMs = Math.round(performance.now() - started);
       result = {
         status: pingError || latencyMs > this.options.degradedMs ? "degraded" : "online",
@@ -133,6 +111,87 @@ export class HealthMonitor {
     }
     if (this.registry.byId(server.id)) this.results.set(server.id, result);
     return result;
+  }
+
+  /** initialize, notifications/initialized, ping, DELETE; resolves to the ping's error, if any. */
+  private async checkStreamable(
+    server: McpServer,
+    credential: Record<string, string>,
+  ): Promise<string | undefined> {
+    const base = {
+      ...credential,
+      "Content-Type": "application/json",
+      Accept: "application/json, text/event-stream",
+    };
+    const init = await this.call(server, base, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: {
+        protocolVersion: PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: "authmcp-gateway-health", version: "1" },
+      },
+    });
+    const sessionId = init.headers.get("mcp-session-id");
+    const withSession: Record<string, string> = {
+      ...base,
+      "MCP-Protocol-Version": PROTOCOL_VERSION,
+      ...(sessionId ? { "Mcp-Session-Id": sessionId } : {}),
+    };
+    let pingError: string | undefined;
+    try {
+      await this.call(server, withSession, { jsonrpc: "2.0", method: "notifications/initialized" }, true);
+      await this.call(server, withSession, { jsonrpc: "2.0", id: 2, method: "ping" });
+    } catch (error) {
+      pingError = message(error);
+    }
+    if (sessionId) {
+      await fetch(server.url, {
+        method: "DELETE",
+        headers: withSession,
+        signal: AbortSignal.timeout(server.timeoutMs),
+      })
+        .then((r) => r.body?.cancel())
+        .catch(() => {});
+    }
+    return pingError;
+  }
+
+  /** The same over the legacy HTTP+SSE transport: one SSE connection, closed afterwards. */
+  private async checkLegacy(
+    server: McpServer,
+    credential: Record<string, string>,
+  ): Promise<string | undefined> {
+    const session = new LegacySession("health", server.id, server.name, "health", 0, this.clock.now());
+    const upstream = await LegacyUpstream.open(
+      server.url,
+      credential,
+      { timeoutMs: server.timeoutMs, maxMessageBytes: HEALTH_MAX_MESSAGE_BYTES },
+      (message) => session.deliver(message),
+      (reason) => session.close(reason),
+    );
+    session.attach(upstream);
+    const limits = { timeoutMs: server.timeoutMs };
+    try {
+      const init = await session.request(
+        { jsonrpc: "2.0", id: 1, method: "initialize", params: INITIALIZE_PARAMS },
+        credential,
+        limits,
+      );
+      if (!init || init.error !== undefined || init.result === undefined)
+        throw new Error(rpcFailure(init, "initialize"));
+      try {
+        await session.post({ jsonrpc: "2.0", method: "notifications/initialized" }, credential);
+        const ping = await session.request({ jsonrpc: "2.0", id: 2, method: "ping" }, credential, limits);
+        if (!ping || ping.error !== undefined) return rpcFailure(ping, "ping");
+        return undefined;
+      } catch (error) {
+        return message(error);
+      }
+    } finally {
+      session.close("health check done");
+    }
   }
 
   private async call(
@@ -163,6 +222,12 @@ export class HealthMonitor {
     }
     return response;
   }
+}
+
+function rpcFailure(answer: JsonRpcMessage | undefined, what: string): string {
+  if (!answer) return `no answer to ${what}`;
+  const error = answer.error as { message?: unknown } | undefined;
+  return typeof error?.message === "string" ? error.message : `no JSON-RPC result to ${what}`;
 }
 
 function message(error: unknown): string {

@@ -2,6 +2,7 @@ import type { AppContext } from "../context.ts";
 import { BackendAuth } from "./backend-auth.ts";
 import { CachedBearer } from "./bearer-cache.ts";
 import { HealthMonitor } from "./health.ts";
+import { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import { McpProxy } from "./proxy.ts";
 import { ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
@@ -32,17 +33,28 @@ export function createGateway(ctx: AppContext): Gateway {
     refreshMarginMs: config.backendTokenRefreshMarginSeconds * 1000,
     retries: config.backendTokenRetries,
     backoffMs: config.backendTokenBackoffMs,
+    timeoutMs: config.backendTokenTimeoutMs,
   });
   const sessions = new MemorySessionStore(ctx.clock, config.mcpSessionTtlMs, config.mcpSessionMax);
   const health = new HealthMonitor(registry, backendAuth, ctx.clock, ctx.logger, {
     intervalMs: config.healthCheckIntervalMs,
     degradedMs: config.healthDegradedMs,
   });
+  const legacy = new LegacySseBridge(sessions, ctx.clock, ctx.logger, {
+    maxSessions: config.legacySseMaxSessions,
+    idleMs: config.mcpSessionTtlMs,
+    maxBacklog: config.legacySseBacklog,
+    maxMessageBytes: config.legacySseMaxMessageBytes,
+    sseKeepAliveMs: config.sseKeepAliveMs,
+  });
+  ctx.onClose(() => legacy.closeAll());
+  registry.onChange((id) => legacy.closeServer(id));
   const proxy = new McpProxy(
     {
       registry,
       backendAuth,
       sessions,
+      legacy,
       bearer: new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax),
       resources: ctx.resources,
       keys: ctx.keys,

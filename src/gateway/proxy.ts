@@ -7,6 +7,7 @@ import type { KeyStore } from "../oauth/keys.ts";
 import type { ResourceCatalog } from "../oauth/resources.ts";
 import type { BackendAuth } from "./backend-auth.ts";
 import type { CachedBearer } from "./bearer-cache.ts";
+import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
@@ -61,6 +62,7 @@ export interface ProxyDeps {
   registry: ServerRegistry;
   backendAuth: BackendAuth;
   sessions: SessionStore;
+  legacy: LegacySseBridge;
   bearer: CachedBearer;
   resources: ResourceCatalog;
   keys: KeyStore;
@@ -149,6 +151,7 @@ export class McpProxy {
       const value = request.headers.get(name);
       if (value !== null) headers.set(name, value);
     }
+    let backendHeaders: Record<string, string>;
     try {
       const [credential, context] = await Promise.all([
         this.deps.backendAuth.headers(server.id),
@@ -161,14 +164,27 @@ export class McpProxy {
           this.options.userAssertionSeconds,
         ),
       ]);
-      for (const [name, value] of Object.entries(credential)) headers.set(name, value);
-      for (const [name, value] of Object.entries(context)) headers.set(name, value);
+      backendHeaders = { ...credential, ...context };
+      for (const [name, value] of Object.entries(backendHeaders)) headers.set(name, value);
     } catch (error) {
       logger.error(
         { server: server.name, err: error instanceof Error ? error.message : String(error) },
         "backend credential unavailable",
       );
       return rpcError(502, rpcId, -32000, "Backend credential unavailable");
+    }
+
+    if (server.transport === "sse") {
+      // Legacy HTTP+SSE backend: the bridge terminates Streamable HTTP for it.
+      return this.deps.legacy.handle(server, {
+        method: request.method,
+        body,
+        sessionId,
+        accept: request.headers.get("accept") ?? "",
+        signal: request.signal,
+        backendHeaders,
+        owner,
+      });
     }
 
     const query = new URL(request.url).search;

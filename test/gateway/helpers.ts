@@ -1,4 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createUser, jsonInit, login, type TestGateway } from "../support/context.ts";
 
@@ -32,11 +32,12 @@ export async function tokenFor(gateway: TestGateway, username: string, server: s
 export async function sdkClient(
   url: string,
   token?: string,
+  options?: ClientOptions,
 ): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
   const transport = new StreamableHTTPClientTransport(new URL(url), {
     requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
   });
-  const client = new Client({ name: "test-client", version: "1.0.0" });
+  const client = new Client({ name: "test-client", version: "1.0.0" }, options);
   await client.connect(transport);
   return { client, transport };
 }

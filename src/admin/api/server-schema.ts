@@ -66,10 +66,8 @@ const fields = {
   name: serverNameSchema,
   display_name: z.string().trim().min(1).max(200),
   url: backendUrl,
-  // The legacy HTTP+SSE transport (2024-11-05) needs endpoint rewriting: refused until it is built.
-  transport: z
-    .enum(["streamable-http", "sse"])
-    .refine((t) => t === "streamable-http", { error: "the legacy sse transport is not supported yet" }),
+  // "sse": a legacy HTTP+SSE backend (2024-11-05), bridged so clients still speak Streamable HTTP.
+  transport: z.enum(["streamable-http", "sse"]),
   auth_required: z.boolean(),
   scopes: z
     .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, { error: "expected a scope token" }))

@@ -79,4 +79,32 @@ export const gatewaySettings = {
     60000,
     "First backoff between backend token fetch attempts, in ms (doubled each attempt).",
   ),
+  backendTokenTimeoutMs: int(
+    "MCP_BACKEND_TOKEN_TIMEOUT_MS",
+    10000,
+    100,
+    120000,
+    "Time allowed for one request to a backend's OAuth token endpoint, in ms.",
+  ),
+  legacySseMaxSessions: int(
+    "MCP_LEGACY_SSE_MAX_SESSIONS",
+    1000,
+    1,
+    100000,
+    "Most client sessions bridged onto legacy HTTP+SSE backends at once (each holds one backend connection); the least recently used is closed first.",
+  ),
+  legacySseBacklog: int(
+    "MCP_LEGACY_SSE_BACKLOG",
+    100,
+    0,
+    10000,
+    "Messages from a legacy SSE backend kept for a client that has no stream open to receive them (oldest dropped first).",
+  ),
+  legacySseMaxMessageBytes: int(
+    "MCP_LEGACY_SSE_MAX_MESSAGE_BYTES",
+    8388608,
+    1024,
+    268435456,
+    "Largest single message accepted from a legacy SSE backend, in bytes; a larger one closes that backend connection.",
+  ),
 };

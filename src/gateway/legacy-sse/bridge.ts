@@ -1,0 +1,311 @@
+import type { Clock } from "../../clock.ts";
+import { randomToken } from "../../crypto/random.ts";
+import type { Logger } from "../../logger.ts";
+import type { SessionStore } from "../sessions.ts";
+import { withSseKeepAlive } from "../sse-keepalive.ts";
+import type { McpServer } from "../types.ts";
+import { asMessage, errorMessage, isRequest, type JsonRpcId, type JsonRpcMessage } from "./messages.ts";
+import { LegacySession, type MessageSink } from "./session.ts";
+import { LegacyUpstream, UpstreamError } from "./upstream.ts";
+
+export interface LegacyBridgeOptions {
+  maxSessions: number;
+  /** A bridged session unused this long is closed (its backend connection with it). */
+  idleMs: number;
+  maxBacklog: number;
+  maxMessageBytes: number;
+  sseKeepAliveMs: number;
+}
+
+/** What the proxy hands over once the caller is authenticated, authorised and owns the session. */
+export interface LegacyCall {
+  method: "GET" | "POST" | "DELETE";
+  body: string | undefined;
+  sessionId: string | null;
+  accept: string;
+  signal: AbortSignal;
+  /** Backend credential and user-context headers for this call. */
+  backendHeaders: Record<string, string>;
+  owner: string;
+}
+
+const SSE_HEADERS = {
+  "Content-Type": "text/event-stream",
+  "Cache-Control": "no-cache",
+  "X-Accel-Buffering": "no",
+};
+const ENCODER = new TextEncoder();
+const SWEEP_EVERY_MS = 60_000;
+const OPENING_COMMENT = ENCODER.encode(": open\n\n");
+
+/**
+ * Serves Streamable HTTP to clients for backends that speak only the legacy HTTP+SSE transport
+ * (2024-11-05): `initialize` opens a backend SSE connection and a gateway session
+ * (`Mcp-Session-Id`); each request is POSTed to the backend's endpoint and its answer, with the
+ * notifications and server requests that belong to it, streamed back as SSE (or JSON when the
+ * client accepts only JSON); GET opens the stream for everything else; DELETE closes both sides.
+ */
+export class LegacySseBridge {
+  private readonly sessions = new Map<string, LegacySession>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly owners: SessionStore,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly options: LegacyBridgeOptions,
+  ) {}
+
+  async handle(server: McpServer, call: LegacyCall): Promise<Response> {
+    this.sweep();
+    if (call.sessionId === null) {
+      if (call.method !== "POST")
+        return httpError(400, null, "Bad Request: Mcp-Session-Id header is required");
+      return this.initialize(server, call);
+    }
+    const session = this.sessions.get(key(server.name, call.sessionId));
+    if (!session || session.closed || session.owner !== call.owner) {
+      return httpError(404, null, "Session not found");
+    }
+    session.lastUsed = this.clock.now();
+    if (call.method === "DELETE") {
+      this.end(session, "deleted by the client");
+      return new Response(null, { status: 200 });
+    }
+    if (call.method === "GET") return this.standalone(session, call);
+    return this.forward(session, call);
+  }
+
+  /** Closes every bridged session (the gateway is stopping). */
+  closeAll(): void {
+    for (const session of this.sessions.values()) this.end(session, "the gateway is stopping");
+  }
+
+  /** Closes the sessions of a server that was changed or removed (its URL or credential may differ). */
+  closeServer(serverId: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.serverId === serverId) this.end(session, "the server was changed");
+    }
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  private async initialize(server: McpServer, call: LegacyCall): Promise<Response> {
+    const message = parse(call.body);
+    if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
+    if (!isRequest(message) || message.method !== "initialize") {
+      return httpError(400, message.id ?? null, "Bad Request: Server not initialized");
+    }
+    this.makeRoom();
+    const session = new LegacySession(
+      randomToken(24),
+      server.id,
+      server.name,
+      call.owner,
+      this.options.maxBacklog,
+      this.clock.now(),
+    );
+    try {
+      const upstream = await LegacyUpstream.open(
+        server.url,
+        call.backendHeaders,
+        { timeoutMs: server.timeoutMs, maxMessageBytes: this.options.maxMessageBytes },
+        (m) => session.deliver(m),
+        (reason) => this.end(session, reason),
+      );
+      session.attach(upstream);
+    } catch (error) {
+      return this.upstreamFailure(server.name, message.id, error);
+    }
+    this.sessions.set(key(server.name, session.id), session);
+    this.owners.set(server.name, session.id, { owner: call.owner });
+    const answer = await this.await(session, message, call, server.timeoutMs);
+    if (answer instanceof Response || answer.error !== undefined) {
+      this.end(session, "initialize failed");
+      return answer instanceof Response ? answer : Response.json(answer);
+    }
+    return Response.json(answer, { headers: { "Mcp-Session-Id": session.id } });
+  }
+
+  private async forward(session: LegacySession, call: LegacyCall): Promise<Response> {
+    const message = parse(call.body);
+    if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
+    if (!isRequest(message)) {
+      // A notification, or the client's answer to a server request (sampling, elicitation).
+      try {
+        await session.post(message, call.backendHeaders);
+      } catch (error) {
+        return this.upstreamFailure(session.server, null, error);
+      }
+      return new Response(null, { status: 202 });
+    }
+    if (session.hasPending(message.id)) {
+      return httpError(400, message.id, "Invalid Request: a request with this id is in progress");
+    }
+    if (!/\btext\/event-stream\b/i.test(call.accept)) {
+      const answer = await this.await(session, message, call, undefined);
+      return answer instanceof Response ? answer : Response.json(answer);
+    }
+    const stream = new SseSink();
+    session.expect(message, stream);
+    call.signal.addEventListener(
+      "abort",
+      () => {
+        session.forget(message.id);
+        stream.end();
+      },
+      { once: true },
+    );
+    try {
+      await session.post(message, call.backendHeaders);
+    } catch (error) {
+      session.forget(message.id);
+      stream.end();
+      return this.upstreamFailure(session.server, message.id, error);
+    }
+    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
+      status: 200,
+      headers: SSE_HEADERS,
+    });
+  }
+
+  private standalone(session: LegacySession, call: LegacyCall): Response {
+    if (!/\btext\/event-stream\b/i.test(call.accept)) {
+      return httpError(406, null, "Not Acceptable: the client must accept text/event-stream");
+    }
+    const stream = new SseSink();
+    if (!session.openStandalone(stream)) {
+      return httpError(409, null, "Conflict: only one GET stream per session is allowed");
+    }
+    const release = () => {
+      session.closeStandalone(stream);
+      stream.end();
+    };
+    call.signal.addEventListener("abort", release, { once: true });
+    stream.onCancel = release;
+    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
+      status: 200,
+      headers: SSE_HEADERS,
+    });
+  }
+
+  /** Sends request `message` and waits for its answer; a Response when that fails. */
+  private async await(
+    session: LegacySession,
+    message: JsonRpcMessage & { id: JsonRpcId },
+    call: LegacyCall,
+    timeoutMs: number | undefined,
+  ): Promise<JsonRpcMessage | Response> {
+    let answer: JsonRpcMessage | undefined;
+    try {
+      answer = await session.request(message, call.backendHeaders, { timeoutMs, signal: call.signal });
+    } catch (error) {
+      return this.upstreamFailure(session.server, message.id, error);
+    }
+    if (answer) return answer;
+    if (call.signal.aborted) return new Response(null, { status: 499 });
+    if (session.closed) return httpError(502, message.id, "Backend connection closed");
+    return httpError(504, message.id, "Backend timed out");
+  }
+
+  private upstreamFailure(server: string, id: JsonRpcId | null | undefined, error: unknown): Response {
+    const kind = error instanceof UpstreamError ? error.kind : "unreachable";
+    this.logger.warn(
+      { server, transport: "sse", err: error instanceof Error ? error.message : String(error) },
+      kind === "timeout" ? "backend timed out" : "backend unreachable",
+    );
+    return kind === "timeout"
+      ? httpError(504, id ?? null, "Backend timed out")
+      : httpError(
+          502,
+          id ?? null,
+          kind === "refused" ? "Backend refused the request" : "Backend unreachable",
+        );
+  }
+
+  private end(session: LegacySession, reason: string): void {
+    if (this.sessions.get(key(session.server, session.id)) === session) {
+      this.sessions.delete(key(session.server, session.id));
+      this.owners.delete(session.server, session.id);
+    }
+    session.close(reason);
+  }
+
+  /** Closes idle sessions; runs at most once per SWEEP_EVERY_MS so requests stay O(1). */
+  private sweep(): void {
+    const now = this.clock.now();
+    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
+    this.lastSweep = now;
+    const cutoff = now - this.options.idleMs;
+    for (const session of this.sessions.values()) {
+      if (session.lastUsed < cutoff) this.end(session, "idle");
+    }
+  }
+
+  /** At the session limit, the least recently used session is closed to make room. */
+  private makeRoom(): void {
+    if (this.sessions.size < this.options.maxSessions) return;
+    let oldest: LegacySession | undefined;
+    for (const session of this.sessions.values()) {
+      if (!oldest || session.lastUsed < oldest.lastUsed) oldest = session;
+    }
+    if (oldest) this.end(oldest, "too many bridged sessions");
+  }
+}
+
+/** An SSE response body written message by message. */
+class SseSink implements MessageSink {
+  readonly streaming = true;
+  readonly body: ReadableStream<Uint8Array>;
+  onCancel: (() => void) | undefined;
+  private controller!: ReadableStreamDefaultController<Uint8Array>;
+  private done = false;
+
+  constructor() {
+    this.body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.controller = controller;
+        // A first comment makes the response's headers go out now, not with the first message.
+        controller.enqueue(OPENING_COMMENT);
+      },
+      cancel: () => {
+        this.done = true;
+        this.onCancel?.();
+      },
+    });
+  }
+
+  send(message: JsonRpcMessage): void {
+    if (this.done) return;
+    this.controller.enqueue(ENCODER.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    this.controller.close();
+  }
+}
+
+function parse(body: string | undefined): JsonRpcMessage | undefined {
+  if (body === undefined) return undefined;
+  try {
+    return asMessage(JSON.parse(body));
+  } catch {
+    return undefined;
+  }
+}
+
+function httpError(status: number, id: JsonRpcId | null, message: string): Response {
+  const code = status === 404 ? -32001 : status >= 500 ? -32000 : -32600;
+  return Response.json(errorMessage(id, code, message), {
+    status,
+    headers: { "Cache-Control": "no-store" },
+  });
+}
+
+function key(server: string, sessionId: string): string {
+  return `${server}\n${sessionId}`;
+}
