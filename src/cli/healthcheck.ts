@@ -1,6 +1,6 @@
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
 
 const TIMEOUT_MS = 3000;
 
@@ -17,7 +17,8 @@ export const healthcheckCommand: Command = {
 
 Sends GET /healthz to the gateway on this machine (the configured port; 127.0.0.1 when it listens
 on every address) and exits 0 when it answers 200 within ${TIMEOUT_MS / 1000} s, 1 otherwise. Needs no shell
-or curl: it is the HEALTHCHECK of the container image.
+or curl: it is the HEALTHCHECK of the container image. An invalid configuration also exits 1
+(Docker reserves exit status 2 of a health check); an unknown option exits 2 like every command.
 
 Options:
   --port N          port to probe (overrides PORT)
@@ -32,7 +33,8 @@ ${CONFIG_FLAGS_HELP}
       return 0;
     }
     const loaded = configFromFlags(flags, io);
-    if (!loaded) return CONFIG_EXIT;
+    // Docker reads a health check's exit status 2 as "reserved": unhealthy is 1, whatever the cause.
+    if (!loaded) return 1;
     const url = `http://${probeHost(loaded.config.host)}:${loaded.config.port}/healthz`;
     try {
       const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "manual" });

@@ -48,7 +48,8 @@ export class ConfigError extends Error {
   }
 }
 
-type Source = "command line" | "environment" | "env file" | "config file" | "default";
+/** Where a value came from, as problem lines name it: files with their path. */
+type Source = "command line" | "environment" | `env file ${string}` | `config file ${string}` | "default";
 interface Candidate {
   value: unknown;
   source: Source;
@@ -122,7 +123,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
           problems.push(`${env} (env file ${envFilePath}): unknown setting`);
           continue;
         }
-        if (value !== "") offer(key, { value, source: "env file", label: env });
+        if (value !== "") offer(key, { value, source: `env file ${envFilePath}`, label: env });
       }
     } catch (error) {
       if (!(error instanceof SourceError)) throw error;
@@ -133,8 +134,10 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
   let mcpServicesRaw: unknown = {};
   let oauthProvidersRaw: unknown = {};
   let oauthClientsRaw: unknown = {};
+  const configPath = cli.configFile ? resolve(input.cwd, cli.configFile) : "";
+  const configSource = `config file ${configPath}` as const;
   if (cli.configFile) {
-    const path = resolve(input.cwd, cli.configFile);
+    const path = configPath;
     try {
       const parsed = parseYaml(readText(path, "config file"), path);
       const lookup = (name: string) => input.env[name] ?? envFileValues.get(name);
@@ -148,7 +151,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
           const label = `${yamlKey} (config file ${path})`;
           const key = YAML_ALIASES[yamlKey] ?? ENV_TO_KEY.get(yamlKey.toUpperCase());
           if (key) {
-            offer(key, { value: yamlValue, source: "config file", label: yamlKey });
+            offer(key, { value: yamlValue, source: configSource, label: yamlKey });
           } else if (yamlKey === "mcp_services") {
             mcpServicesRaw = yamlValue ?? {};
           } else if (yamlKey === "oauth_providers") {
@@ -156,8 +159,10 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
           } else if (yamlKey === "oauth_clients") {
             oauthClientsRaw = yamlValue ?? {};
           } else if (yamlKey === "debug") {
-            if (typeof yamlValue !== "boolean") problems.push(`${label}: expected true or false`);
-            else if (yamlValue) offer("logLevel", { value: "debug", source: "config file", label: "debug" });
+            // `debug: ${DEBUG}` arrives as text after substitution.
+            const debug = yamlValue === "true" ? true : yamlValue === "false" ? false : yamlValue;
+            if (typeof debug !== "boolean") problems.push(`${label}: expected true or false`);
+            else if (debug) offer("logLevel", { value: "debug", source: configSource, label: "debug" });
           } else if (yamlKey === "cors") {
             readCors(yamlValue, label, path, offer, problems, warnings);
           } else if (!YAML_STRUCTURED.has(yamlKey)) {
@@ -191,41 +196,45 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
   const services = mcpServicesSchema.safeParse(mcpServicesRaw);
   if (!services.success) {
     for (const issue of services.error.issues) {
-      problems.push(`mcp_services.${issue.path.join(".")} (config file): ${issue.message}`);
+      problems.push(`mcp_services.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
   const providers = oauthProvidersSchema.safeParse(oauthProvidersRaw);
   if (!providers.success) {
     for (const issue of providers.error.issues) {
-      problems.push(`oauth_providers.${issue.path.join(".")} (config file): ${issue.message}`);
+      problems.push(`oauth_providers.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
   const oauthClients = oauthClientsSchema.safeParse(oauthClientsRaw);
   if (!oauthClients.success) {
     for (const issue of oauthClients.error.issues) {
-      problems.push(`oauth_clients.${issue.path.join(".")} (config file): ${issue.message}`);
+      problems.push(`oauth_clients.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
   if (services.success && providers.success) {
     for (const [id, service] of Object.entries(services.data)) {
       if (service.oauth_provider && !(service.oauth_provider in providers.data)) {
         problems.push(
-          `mcp_services.${id}.oauth_provider (config file): no provider "${service.oauth_provider}" in oauth_providers`,
+          `mcp_services.${id}.oauth_provider (${configSource}): no provider "${service.oauth_provider}" in oauth_providers`,
         );
       }
     }
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
-
+  // Checks across settings run even when some setting above was invalid, so one run reports every
+  // problem; each check only needs the settings it reads to be valid.
   const scalar = values as SettingValues;
-  const publicUrl = normalisePublicUrl(scalar, candidates.get("publicUrl"), problems);
-  if (scalar.jwtSecretKey && scalar.jwtAlgorithm !== "HS256") {
+  const valid = (...keys: SettingKey[]) => keys.every((key) => Object.hasOwn(values, key));
+  const publicUrl =
+    valid("publicUrl", "allowInsecureHttp") && (scalar.publicUrl !== undefined || valid("port"))
+      ? normalisePublicUrl(scalar, candidates.get("publicUrl"), problems)
+      : undefined;
+  if (valid("jwtSecretKey", "jwtAlgorithm") && scalar.jwtSecretKey && scalar.jwtAlgorithm !== "HS256") {
     problems.push(
       `JWT_SECRET_KEY (${candidates.get("jwtSecretKey")?.source}): only used with JWT_ALGORITHM=HS256`,
     );
   }
-  if (scalar.encryptionKey !== undefined) {
+  if (valid("encryptionKey") && scalar.encryptionKey !== undefined) {
     const bytes = Buffer.from(scalar.encryptionKey, "base64");
     if (bytes.length !== 32) {
       problems.push(
@@ -264,7 +273,7 @@ function readCors(
   }
   for (const [k, v] of Object.entries(value)) {
     if (k === "allow_origins")
-      offer("allowedOrigins", { value: v, source: "config file", label: "cors.allow_origins" });
+      offer("allowedOrigins", { value: v, source: `config file ${path}`, label: "cors.allow_origins" });
     else if (CORS_IGNORED.has(k))
       warnings.push(
         `cors.${k} (config file ${path}): ignored; the gateway sets CORS methods and headers itself`,

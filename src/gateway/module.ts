@@ -29,6 +29,7 @@ export function createGateway(ctx: AppContext): Gateway {
     config.upstreamTimeoutMs,
   );
   ctx.resources.addServerLookup((name) => registry.byName(name) !== undefined);
+  ctx.resources.addScopeLookup((name) => registry.byName(name)?.scopes);
   const backendAuth = new BackendAuth(registry, ctx.clock, ctx.logger, {
     refreshMarginMs: config.backendTokenRefreshMarginSeconds * 1000,
     retries: config.backendTokenRetries,

@@ -11,6 +11,7 @@ import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
+import type { McpServer } from "./types.ts";
 import { type Caller, userContextHeaders } from "./user-context.ts";
 
 /** Request headers copied to the backend; everything else (Authorization, Cookie, X-User-*, hop-by-hop) is dropped. */
@@ -100,16 +101,27 @@ export class McpProxy {
     if (server.authRequired) {
       const resource = resources.serverResource(server.name);
       const result = await bearer.authenticate(request.headers.get("authorization"), resource);
+      const resourceMetadata = `${this.options.publicUrl}/.well-known/oauth-protected-resource/mcp/${server.name}`;
       if (!result.ok) {
         const challenge = wwwAuthenticate({
-          resourceMetadata: `${this.options.publicUrl}/.well-known/oauth-protected-resource/mcp/${server.name}`,
-          scope: server.scopes.length > 0 ? server.scopes.join(" ") : undefined,
+          resourceMetadata,
+          scope: scopesOfServer(server),
           error: result.error,
           description: result.error ? result.description : undefined,
         });
         return rpcError(401, null, -32001, result.description, { "WWW-Authenticate": challenge });
       }
       if (!registry.canAccess(server, result.principal)) return notFound();
+      if (server.scopes.length > 0 && !scopeCovers(result.claims.scope, server.scopes)) {
+        const challenge = wwwAuthenticate({
+          resourceMetadata,
+          scope: scopesOfServer(server),
+          error: "insufficient_scope",
+        });
+        return rpcError(403, null, -32001, "The access token lacks a scope this server requires", {
+          "WWW-Authenticate": challenge,
+        });
+      }
       caller = { principal: result.principal, scope: result.claims.scope, clientId: result.claims.client_id };
     }
 
@@ -244,6 +256,16 @@ export class McpProxy {
     }
     return new Response(upstream.body, { status: upstream.status, headers: out });
   }
+}
+
+/** What a token for this server must carry: `mcp` and the server's own scopes (RFC 6750 §3 scope). */
+function scopesOfServer(server: McpServer): string {
+  return ["mcp", ...server.scopes.filter((s) => s !== "mcp")].join(" ");
+}
+
+function scopeCovers(granted: string, required: readonly string[]): boolean {
+  const have = granted.split(" ");
+  return required.every((scope) => have.includes(scope));
 }
 
 function notFound(): Response {

@@ -9,23 +9,27 @@ import { issueTokenPair, LOGIN_CLIENT_ID, revokeFamily } from "../oauth/token-is
 import { PASSWORD_MAX_LENGTH } from "./password-policy.ts";
 import { publicUser, USERNAME_PATTERN } from "./user-service.ts";
 
-/** Scope of first-party login tokens. */
-export const LOGIN_SCOPE = "mcp";
+/** A required text field: "expected text" for a wrong type, the length rule broken otherwise. */
+function textField(max: number, min = 0) {
+  let schema = z.string({ error: "expected text" });
+  if (min > 0) schema = schema.min(min, { error: "must not be empty" });
+  return schema.max(max, { error: `at most ${max} characters` });
+}
 
 const registerBody = z.strictObject({
-  username: z.string().regex(USERNAME_PATTERN, {
+  username: z.string({ error: "expected text" }).regex(USERNAME_PATTERN, {
     error: "expected 3–64 letters, digits, '.', '_' or '-', starting with a letter or digit",
   }),
-  email: z.email({ error: "expected an email address" }).max(254),
-  password: z.string({ error: "expected text" }).max(PASSWORD_MAX_LENGTH),
+  email: z.email({ error: "expected an email address" }).max(254, { error: "at most 254 characters" }),
+  password: textField(PASSWORD_MAX_LENGTH),
 });
 const loginBody = z.strictObject({
-  username: z.string({ error: "expected text" }).min(1).max(254),
-  password: z.string({ error: "expected text" }).min(1).max(PASSWORD_MAX_LENGTH),
-  resource: z.string().max(2048).optional(),
+  username: textField(254, 1),
+  password: textField(PASSWORD_MAX_LENGTH, 1),
+  resource: textField(2048).optional(),
 });
 const refreshBody = z.strictObject({
-  refresh_token: z.string({ error: "expected text" }).min(1).max(512),
+  refresh_token: textField(512, 1),
 });
 
 /** First-party JSON authentication: register, login, refresh, logout, me. */
@@ -75,7 +79,8 @@ export function identityRoutes(ctx: AppContext) {
         const body = await readJson(request, loginBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
         const resource = body.value.resource ?? ctx.resources.aggregate;
-        if (!ctx.resources.isServed(resource)) {
+        const scopes = ctx.resources.scopesOf(resource);
+        if (!scopes) {
           return jsonError(400, "invalid_target", "resource is not served by this gateway");
         }
         const user = await ctx.users.authenticate(body.value.username, body.value.password);
@@ -85,7 +90,7 @@ export function identityRoutes(ctx: AppContext) {
           clientId: LOGIN_CLIENT_ID,
           audience: [config.publicUrl, resource],
           resource,
-          scope: LOGIN_SCOPE,
+          scope: scopes.sort().join(" "),
         });
         return json(tokens);
       },

@@ -99,6 +99,12 @@ export class UserService {
     return this.store.byId(id);
   }
 
+  /** The user with this username (case-insensitive; never matched by email). */
+  byUsername(username: string): UserRow | undefined {
+    const row = username.length <= 254 ? this.store.byLogin(username) : undefined;
+    return row?.username.toLowerCase() === username.toLowerCase() ? row : undefined;
+  }
+
   hasAdmin(): boolean {
     return this.store.countAdmins() > 0;
   }

@@ -20,6 +20,8 @@ export interface IssueInput {
   scope: string;
   /** Lifetime in seconds. */
   ttlSeconds: number;
+  /** Chosen by the caller when it must record the jti before the token exists. */
+  jti?: string;
 }
 
 export type VerifyFailure =
@@ -48,7 +50,7 @@ export class AccessTokenService {
     const key = this.keys.signingKey();
     const iat = Math.floor(this.now() / 1000);
     const exp = iat + input.ttlSeconds;
-    const jti = crypto.randomUUID();
+    const jti = input.jti ?? crypto.randomUUID();
     const token = await new SignJWT({ client_id: input.clientId, scope: input.scope })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" })
       .setIssuer(this.issuer)

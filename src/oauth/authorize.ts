@@ -85,11 +85,11 @@ export async function validateAuthorize(
     return fail("invalid_request", "code_challenge_method must be S256");
   if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge))
     return fail("invalid_request", "code_challenge is malformed");
-  const scope = parseScope(params.scope);
-  if (scope === undefined) return fail("invalid_scope", "unknown scope");
   const resource = params.resource ?? ctx.resources.aggregate;
-  if (!ctx.resources.isServed(resource))
-    return fail("invalid_target", "resource is not served by this gateway");
+  const resourceScopes = ctx.resources.scopesOf(resource);
+  if (!resourceScopes) return fail("invalid_target", "resource is not served by this gateway");
+  const scope = parseScope(params.scope, resourceScopes);
+  if (scope === undefined) return fail("invalid_scope", "unknown scope for this resource");
   return { kind: "ok", request: { client, redirectUri, codeChallenge: challenge, state, scope, resource } };
 }
 

@@ -20,11 +20,12 @@ export function challenge401(
   publicUrl: string,
   resourceUri: string,
   failure: { error?: string; description: string } = { description: "a bearer token is required" },
+  scopes: readonly string[] = SCOPES_SUPPORTED,
 ): Response {
   const header = wwwAuthenticate({
     error: failure.error,
     description: failure.error ? failure.description : undefined,
-    scope: SCOPES_SUPPORTED.join(" "),
+    scope: scopes.join(" "),
     resourceMetadata: protectedResourceMetadataUrl(publicUrl, resourceUri),
   });
   return jsonError(401, failure.error ?? "invalid_token", failure.description, {

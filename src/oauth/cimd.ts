@@ -1,4 +1,5 @@
 import type { Clock } from "../clock.ts";
+import { clientNameProblem } from "./client-name.ts";
 import type { OAuthClient } from "./client-store.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
 import { DEFAULT_SCOPE } from "./scopes.ts";
@@ -132,9 +133,11 @@ function parseDocument(clientId: string, doc: unknown, now: number): CimdResult 
   const d = doc as Record<string, unknown>;
   if (d.client_id !== clientId)
     return { ok: false, reason: "the document's client_id does not equal its URL" };
-  if (typeof d.client_name !== "string" || d.client_name.trim() === "" || d.client_name.length > 200) {
+  if (typeof d.client_name !== "string" || d.client_name.trim() === "") {
     return { ok: false, reason: "the document needs a client_name" };
   }
+  const nameProblem = clientNameProblem(d.client_name);
+  if (nameProblem) return { ok: false, reason: nameProblem };
   const uris = d.redirect_uris;
   if (
     !Array.isArray(uris) ||

@@ -3,11 +3,11 @@ import type { OAuthClientConfig } from "../config/structured.ts";
 import { constantTimeEqual, randomToken, sha256Hex } from "../crypto/random.ts";
 import type { CimdFetcher } from "./cimd.ts";
 import { looksLikeCimd } from "./cimd.ts";
+import { clientNameProblem } from "./client-name.ts";
 import type { ClientStore, OAuthClient, TokenEndpointAuthMethod } from "./client-store.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
-import { parseScope } from "./scopes.ts";
+import { parseScopeTokens } from "./scopes.ts";
 
-// client_credentials is not offered yet: its tokens would have no user, which the bearer check requires.
 const GRANTS = new Set(["authorization_code", "refresh_token"]);
 const AUTH_METHODS = new Set<string>(["none", "client_secret_basic", "client_secret_post"]);
 
@@ -33,6 +33,8 @@ export type ClientAuthResult =
 
 /** Client registration (RFC 7591), lookup (table or CIMD) and authentication at the token endpoint. */
 export class ClientService {
+  private readonly serviceUsers = new Map<string, string>();
+
   constructor(
     private readonly store: ClientStore,
     private readonly cimd: CimdFetcher | undefined,
@@ -48,6 +50,11 @@ export class ClientService {
     const m = body as Record<string, unknown>;
     const grantTypes = m.grant_types === undefined ? ["authorization_code"] : stringArray(m.grant_types, 5);
     if (!grantTypes || grantTypes.length === 0) return bad("grant_types must be a list of grant types");
+    if (grantTypes.includes("client_credentials")) {
+      return bad(
+        "client_credentials is available only to clients of the config file (oauth_clients) with a service_user",
+      );
+    }
     for (const g of grantTypes) if (!GRANTS.has(g)) return bad(`unsupported grant type ${g.slice(0, 60)}`);
     const responseTypes =
       m.response_types === undefined
@@ -69,9 +76,6 @@ export class ClientService {
       return bad("token_endpoint_auth_method must be none, client_secret_basic or client_secret_post");
     }
     const method = methodRaw as TokenEndpointAuthMethod;
-    if (grantTypes.includes("client_credentials") && method === "none") {
-      return bad("client_credentials needs a confidential client");
-    }
     const redirectUris = m.redirect_uris === undefined ? [] : stringArray(m.redirect_uris, 20);
     if (!redirectUris)
       return {
@@ -87,9 +91,9 @@ export class ClientService {
       if (problem) return { ok: false, error: "invalid_redirect_uri", description: problem };
     }
     const name = m.client_name ?? "Unnamed client";
-    if (typeof name !== "string" || name.length > 200)
-      return bad("client_name must be text of at most 200 characters");
-    const scope = parseScope(typeof m.scope === "string" ? m.scope : undefined);
+    const nameProblem = clientNameProblem(name);
+    if (nameProblem || typeof name !== "string") return bad(nameProblem ?? "client_name must be text");
+    const scope = parseScopeTokens(typeof m.scope === "string" ? m.scope : undefined);
     if (m.scope !== undefined && (typeof m.scope !== "string" || scope === undefined))
       return bad("unknown scope");
     const secret = method === "none" ? undefined : randomToken(32);
@@ -115,11 +119,14 @@ export class ClientService {
    */
   syncConfigClients(configured: Record<string, OAuthClientConfig>): string[] {
     const problems: string[] = [];
+    this.serviceUsers.clear();
     for (const existing of this.store.list()) {
       if (existing.source === "config") this.store.delete(existing.clientId);
     }
     for (const [clientId, c] of Object.entries(configured)) {
-      const problem = c.redirect_uris.map(redirectUriProblem).find((p) => p !== undefined);
+      const problem =
+        c.redirect_uris.map(redirectUriProblem).find((p) => p !== undefined) ??
+        clientNameProblem(c.client_name);
       if (problem) {
         problems.push(`oauth_clients.${clientId}: ${problem}`);
         continue;
@@ -133,15 +140,23 @@ export class ClientService {
         name: c.client_name,
         redirectUris: c.redirect_uris,
         grantTypes: c.grant_types ?? ["authorization_code", "refresh_token"],
-        tokenEndpointAuthMethod: c.client_secret ? "client_secret_basic" : "none",
+        tokenEndpointAuthMethod: c.client_secret
+          ? (c.token_endpoint_auth_method ?? "client_secret_basic")
+          : "none",
         scope: "mcp",
         source: "config",
         status: "active",
         secretHash: c.client_secret ? sha256Hex(c.client_secret) : null,
         createdAt: this.clock.now(),
       });
+      if (c.service_user) this.serviceUsers.set(clientId, c.service_user);
     }
     return problems;
+  }
+
+  /** The username a client_credentials client acts as (config file only). */
+  serviceUser(clientId: string): string | undefined {
+    return this.serviceUsers.get(clientId);
   }
 
   /** The client behind a client_id: a registered one, or a fetched metadata document. */
@@ -202,6 +217,10 @@ export class ClientService {
     if (client.tokenEndpointAuthMethod === "none") {
       if (secret !== undefined) return invalidClient("this client has no secret", basic, 401);
       return { ok: true, client, authenticated: false };
+    }
+    // Authenticated as registered (RFC 7591 token_endpoint_auth_method), not by any method at hand.
+    if (basic !== (client.tokenEndpointAuthMethod === "client_secret_basic")) {
+      return invalidClient(`this client authenticates with ${client.tokenEndpointAuthMethod}`, basic, 401);
     }
     if (secret === undefined || client.secretHash === null)
       return invalidClient("client authentication failed", basic, 401);

@@ -16,6 +16,19 @@ export interface NewCode {
   ttlMs: number;
 }
 
+/** What a redeemed code led to: a refresh-token family, or (no refresh token) one access token. */
+export type IssuedFromCode = { familyId: string } | { accessJti: string };
+
+/** The family_id column holds either a family id or, prefixed, the jti of a lone access token. */
+const JTI_PREFIX = "jti:";
+
+export function issuedFromCode(row: CodeRow): IssuedFromCode | undefined {
+  if (row.familyId === null) return undefined;
+  return row.familyId.startsWith(JTI_PREFIX)
+    ? { accessJti: row.familyId.slice(JTI_PREFIX.length) }
+    : { familyId: row.familyId };
+}
+
 export type RedeemResult =
   | { ok: true; row: CodeRow }
   | { ok: false; reason: "unknown" | "expired" }
@@ -67,7 +80,9 @@ export class CodeStore {
     });
   }
 
-  setFamily(codeHash: string, familyId: string): void {
+  /** Records what the code is about to issue, before issuing it, so a concurrent replay finds it. */
+  recordIssued(codeHash: string, issued: IssuedFromCode): void {
+    const familyId = "familyId" in issued ? issued.familyId : `${JTI_PREFIX}${issued.accessJti}`;
     this.db.update(oauthCodes).set({ familyId }).where(eq(oauthCodes.codeHash, codeHash)).run();
   }
 

@@ -15,7 +15,7 @@ export function authorizationServerMetadata(ctx: AppContext, openid: boolean): R
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     response_types_supported: ["code"],
     response_modes_supported: ["query"],
-    grant_types_supported: ["authorization_code", "refresh_token"],
+    grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"],
     code_challenge_methods_supported: ["S256"],
     token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
     revocation_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
@@ -37,7 +37,7 @@ export function protectedResourceMetadata(ctx: AppContext, resource: string): Re
   return {
     resource,
     authorization_servers: [ctx.config.publicUrl],
-    scopes_supported: [...SCOPES_SUPPORTED],
+    scopes_supported: ctx.resources.scopesOf(resource) ?? [...SCOPES_SUPPORTED],
     bearer_methods_supported: ["header"],
     resource_name: "AuthMCP Gateway",
   };

@@ -37,6 +37,7 @@ export function redirectUriProblem(value: string): string | undefined {
       : "http redirect URIs are allowed only on a loopback host";
   }
   if (REFUSED_SCHEMES.has(url.protocol)) return `redirect URI scheme ${url.protocol} is not allowed`;
+  if (!url.host && (url.pathname === "" || url.pathname === "/")) return "redirect URI needs a path";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f\s]/.test(value)) return "redirect URI must not contain whitespace";
   return undefined;
@@ -52,6 +53,7 @@ export function redirectUriMatches(registered: readonly string[], presented: str
     return false;
   }
   if (url.protocol !== "http:" || !isLoopbackHost(url.hostname) || presented.includes("#")) return false;
+  if (url.username || url.password) return false;
   return registered.some((candidate) => {
     let reg: URL;
     try {

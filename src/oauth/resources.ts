@@ -1,9 +1,12 @@
+import { SCOPES_SUPPORTED } from "./scopes.ts";
+
 /**
  * The protected resources the gateway serves: the aggregated endpoint `{public}/mcp` and one per
  * backend server `{public}/mcp/{server}`. Their URIs are the canonical `resource` / `aud` values.
  */
 export class ResourceCatalog {
   private readonly serverLookups: ((name: string) => boolean)[] = [];
+  private readonly scopeLookups: ((name: string) => readonly string[] | undefined)[] = [];
 
   constructor(readonly publicUrl: string) {}
 
@@ -32,5 +35,25 @@ export class ResourceCatalog {
 
   isServed(uri: string): boolean {
     return this.parse(uri) !== undefined;
+  }
+
+  /** Adds a source of the scopes a backend server declares (its `scopes` setting). */
+  addScopeLookup(lookup: (name: string) => readonly string[] | undefined): void {
+    this.scopeLookups.push(lookup);
+  }
+
+  /**
+   * The scopes a token for this resource may carry: `mcp`, plus the scopes its server declares
+   * (which the proxy then requires). Undefined when the resource is not served.
+   */
+  scopesOf(uri: string): string[] | undefined {
+    const parsed = this.parse(uri);
+    if (!parsed) return undefined;
+    const scopes = new Set<string>(SCOPES_SUPPORTED);
+    if (parsed.kind === "server") {
+      for (const lookup of this.scopeLookups)
+        for (const scope of lookup(parsed.server) ?? []) scopes.add(scope);
+    }
+    return [...scopes];
   }
 }

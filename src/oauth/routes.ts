@@ -15,7 +15,8 @@ import { consentApi } from "./consent-api.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./metadata.ts";
 import { introspectToken, revokeToken } from "./revoke-introspect.ts";
 import { createOAuthServer, type OAuthServer } from "./server.ts";
-import { clientAuthError, tokenError, tokenGrant } from "./token-endpoint.ts";
+import { tokenGrant } from "./token-endpoint.ts";
+import { clientAuthError, tokenError } from "./token-errors.ts";
 
 /** Public, CORS-enabled endpoints (no cookies involved): any origin may call them. */
 const CORS = {
@@ -106,7 +107,7 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
     if (!form.ok) return withCors(form.response);
     const auth = await oauth.clients.authenticate(request, form.value);
     if (!auth.ok) return withCors(clientAuthError(auth));
-    return withCors(await tokenGrant(ctx, oauth, auth.client, form.value));
+    return withCors(await tokenGrant(ctx, oauth, auth, form.value));
   };
 
   let app = new Elysia({ name: "oauth-routes" });

@@ -1,16 +1,32 @@
 /**
- * The scopes the gateway knows. One scope, `mcp`: use of the MCP endpoint the token is bound to
- * (the audience already says which server). Finer rights come from the policy layer, not scopes.
+ * The scope every resource knows: `mcp`, use of the MCP endpoint the token is bound to (the
+ * audience already says which server). A backend server may declare more scopes of its own, which
+ * its resource then accepts and the proxy requires (see ResourceCatalog.scopesOf).
  */
 export const SCOPES_SUPPORTED = ["mcp"] as const;
 export const DEFAULT_SCOPE = "mcp";
 
-/** Parses a space-separated scope parameter; absent or empty → the default; unknown → undefined. */
-export function parseScope(value: string | undefined): string | undefined {
+/**
+ * Parses a space-separated scope parameter against the scopes `allowed` (the resource's); absent
+ * or empty → every allowed scope; an unknown scope → undefined.
+ */
+export function parseScope(
+  value: string | undefined,
+  allowed: readonly string[] = SCOPES_SUPPORTED,
+): string | undefined {
+  if (value === undefined || value.trim() === "") return [...new Set(allowed)].sort().join(" ");
+  if (value.length > 1000) return undefined;
+  const parts = [...new Set(value.split(" ").filter(Boolean))];
+  if (!parts.every((s) => allowed.includes(s))) return undefined;
+  return parts.sort().join(" ");
+}
+
+/** A registered client's `scope` (RFC 7591): scope tokens (RFC 6749 §3.3), checked per resource later. */
+export function parseScopeTokens(value: string | undefined): string | undefined {
   if (value === undefined || value.trim() === "") return DEFAULT_SCOPE;
   if (value.length > 1000) return undefined;
   const parts = [...new Set(value.split(" ").filter(Boolean))];
-  if (!parts.every((s) => (SCOPES_SUPPORTED as readonly string[]).includes(s))) return undefined;
+  if (!parts.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(s))) return undefined;
   return parts.sort().join(" ");
 }
 

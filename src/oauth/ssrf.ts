@@ -33,14 +33,15 @@ export function isNonPublicAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
   if (mapped?.[1]) return ipv4Private(mapped[1]);
   if (/^::ffff:/.test(ip)) return true;
-  const first = Number.parseInt(ip.split(":")[0] || "0", 16);
+  const [first = 0, second = 0] = ip.split(":").map((g) => Number.parseInt(g || "0", 16));
+  if (first === 0) return true; // ::/16: unspecified, loopback, IPv4-compatible and -mapped
   if ((first & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
   if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link local
   if ((first & 0xff00) === 0xff00) return true; // multicast
-  if (first === 0x64 || first === 0x2002 || first === 0x2001) {
-    // NAT64, 6to4, Teredo/benchmarking: may embed private IPv4 addresses; refuse.
-    return true;
-  }
+  // NAT64 and 6to4 may embed private IPv4 addresses; Teredo (2001::/32), benchmarking (2001:2::/48)
+  // and documentation (2001:db8::/32) are not destinations. The rest of 2001::/16 is public.
+  if (first === 0x64 || first === 0x2002) return true;
+  if (first === 0x2001 && (second === 0 || second === 2 || second === 0xdb8)) return true;
   return false;
 }
 

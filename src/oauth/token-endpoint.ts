@@ -1,51 +1,51 @@
 import type { AppContext } from "../context.ts";
-import { jsonError } from "../http/errors.ts";
+import { constantTimeEqual } from "../crypto/random.ts";
+import { clientCredentials } from "./client-credentials.ts";
 import type { OAuthClient } from "./client-store.ts";
 import type { ClientAuthResult } from "./clients.ts";
+import { type CodeRow, issuedFromCode } from "./code-store.ts";
 import { scopeCovers } from "./scopes.ts";
 import type { OAuthServer } from "./server.ts";
+import { NO_STORE, tokenError } from "./token-errors.ts";
 import { issueTokenPair, revokeFamily } from "./token-issuer.ts";
-
-const NO_STORE = { "Cache-Control": "no-store", Pragma: "no-cache" };
-
-export function tokenError(
-  status: number,
-  error: string,
-  description: string,
-  headers: Record<string, string> = {},
-) {
-  return jsonError(status, error, description, { Pragma: "no-cache", ...headers });
-}
-
-export function clientAuthError(result: Extract<ClientAuthResult, { ok: false }>): Response {
-  const headers: Record<string, string> = result.basic
-    ? { "WWW-Authenticate": 'Basic realm="authmcp-gateway"' }
-    : {};
-  return tokenError(result.status, result.error, result.description, headers);
-}
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
   return Buffer.from(digest).toString("base64url");
 }
 
-/** POST /oauth/token once the form is read and the client authenticated (RFC 6749 §4.1.3, §6). */
+const GRANTS = new Set(["authorization_code", "refresh_token", "client_credentials"]);
+
+/** POST /oauth/token once the form is read and the client authenticated (RFC 6749 §4.1.3, §4.4, §6). */
 export async function tokenGrant(
   ctx: AppContext,
   oauth: OAuthServer,
-  client: OAuthClient,
+  auth: Extract<ClientAuthResult, { ok: true }>,
   form: Record<string, string>,
 ): Promise<Response> {
+  const { client } = auth;
   const grant = form.grant_type;
   if (!grant) return tokenError(400, "invalid_request", "grant_type is required");
-  if (grant !== "authorization_code" && grant !== "refresh_token") {
-    return tokenError(400, "unsupported_grant_type", "grant_type is not supported");
-  }
-  if (!client.grantTypes.includes(grant)) {
+  if (!GRANTS.has(grant)) return tokenError(400, "unsupported_grant_type", "grant_type is not supported");
+  if (!client.grantTypes.includes(grant) || (grant === "client_credentials" && !auth.authenticated)) {
     return tokenError(400, "unauthorized_client", `the client may not use ${grant}`);
   }
   if (grant === "authorization_code") return authorizationCode(ctx, oauth, client, form);
+  if (grant === "client_credentials") return clientCredentials(ctx, oauth, client, form);
   return refresh(ctx, client, form);
+}
+
+/** A replayed code: revokes what it issued (the refresh family, or its lone access token). */
+function revokeIssuedFrom(ctx: AppContext, row: CodeRow): void {
+  const issued = issuedFromCode(row);
+  if (!issued) return;
+  if ("familyId" in issued) {
+    revokeFamily(ctx, issued.familyId);
+    return;
+  }
+  const usedAt = row.usedAt ?? ctx.clock.now();
+  const expiry = usedAt + (ctx.config.accessTokenMinutes * 60 + ctx.config.clockSkewSeconds) * 1000;
+  if (expiry > ctx.clock.now()) ctx.revocations.revoke(issued.accessJti, expiry);
 }
 
 async function authorizationCode(
@@ -62,7 +62,7 @@ async function authorizationCode(
   const redeemed = oauth.codes.redeem(code);
   if (!redeemed.ok) {
     if (redeemed.reason === "replayed") {
-      if (redeemed.row.familyId) revokeFamily(ctx, redeemed.row.familyId);
+      revokeIssuedFrom(ctx, redeemed.row);
       ctx.logger.warn(
         { client_id: redeemed.row.clientId },
         "authorization code replayed; tokens issued from it revoked",
@@ -80,15 +80,17 @@ async function authorizationCode(
     return tokenError(400, "invalid_grant", "the code was issued to another client");
   if (redirectUri !== row.redirectUri)
     return tokenError(400, "invalid_grant", "redirect_uri does not match the authorization request");
-  if ((await s256(verifier)) !== row.codeChallenge)
+  if (!constantTimeEqual(await s256(verifier), row.codeChallenge))
     return tokenError(400, "invalid_grant", "code_verifier does not match");
   if (form.resource !== undefined && form.resource !== row.resource) {
     return tokenError(400, "invalid_target", "resource differs from the authorization request");
   }
   const principal = ctx.users.principal(row.userId);
   if (!principal?.isActive) return tokenError(400, "invalid_grant", "the user is not active");
+  const withRefreshToken = client.grantTypes.includes("refresh_token");
   const familyId = crypto.randomUUID();
-  oauth.codes.setFamily(row.codeHash, familyId);
+  const accessJti = crypto.randomUUID();
+  oauth.codes.recordIssued(row.codeHash, withRefreshToken ? { familyId } : { accessJti });
   const body = await issueTokenPair(ctx, {
     userId: row.userId,
     clientId: client.clientId,
@@ -96,7 +98,8 @@ async function authorizationCode(
     resource: row.resource,
     scope: row.scope,
     familyId,
-    withRefreshToken: client.grantTypes.includes("refresh_token"),
+    withRefreshToken,
+    accessJti,
   });
   return Response.json(body, { headers: NO_STORE });
 }

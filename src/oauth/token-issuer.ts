@@ -14,6 +14,8 @@ export interface TokenPairInput {
   familyId?: string;
   /** Omit to issue no refresh token. */
   withRefreshToken?: boolean;
+  /** jti of the access token, when the caller records it beforehand. */
+  accessJti?: string;
 }
 
 export interface TokenResponse {
@@ -33,6 +35,7 @@ export async function issueTokenPair(ctx: AppContext, input: TokenPairInput): Pr
     clientId: input.clientId,
     scope: input.scope,
     ttlSeconds,
+    jti: input.accessJti,
   });
   const response: TokenResponse = {
     access_token: access.token,

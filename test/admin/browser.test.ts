@@ -64,6 +64,16 @@ test(
     expect(htmx).toEqual({ version: "2.0.11", indicators: false });
     await page.screenshot({ path: DASHBOARD_SCREENSHOT, fullPage: true });
 
+    // On a phone-sized screen the endpoint URLs keep a usable width and nothing scrolls sideways.
+    await page.setViewportSize({ width: 380, height: 800 });
+    const narrow = await page.evaluate(() => ({
+      url: (document.querySelector("dl.endpoints dd") as HTMLElement).getBoundingClientRect().width,
+      page: document.documentElement.scrollWidth,
+    }));
+    expect(narrow.url).toBeGreaterThan(250);
+    expect(narrow.page).toBeLessThanOrEqual(380);
+    await page.setViewportSize({ width: 1280, height: 720 });
+
     // The session cookie is HttpOnly: page script cannot read it.
     expect(await page.evaluate(() => document.cookie)).toBe("");
     const cookies = await context.cookies();
@@ -82,6 +92,12 @@ test(
     // Logged out: / leads to the login page, which brings the admin back to the dashboard.
     await page.goto(`${gateway.url}/`);
     expect(page.url()).toBe(`${gateway.url}/login?return_to=/admin/`);
+    // What a person types is in the regular weight, not the semi-bold of its label.
+    expect(
+      await page.evaluate(
+        () => getComputedStyle(document.querySelector('input[name="username"]') as Element).fontWeight,
+      ),
+    ).toBe("400");
     await page.fill('input[name="username"]', ADMIN.username);
     await page.fill('input[name="password"]', "Wrong-Horse-9");
     await page.click('button[type="submit"]');

@@ -68,6 +68,32 @@ describe("usage", () => {
     expect(r.stderr).toContain(`Usage: authmcp-gateway ${args[0]}`);
   });
 
+  test.each(["--version --verbose", "-v extra"])(
+    "%s: the version usage on stderr, exit 2 (not a crash)",
+    async (line) => {
+      const r = await cli(line.split(" "));
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain("Usage: authmcp-gateway version");
+      expect(r.stderr).not.toContain("    at ");
+    },
+  );
+
+  test("help COMMAND prints that command's usage; help with anything else is a usage error", async () => {
+    const named = await cli(["help", "init-db"]);
+    expect(named.code).toBe(0);
+    expect(named.stdout).toContain("Usage: authmcp-gateway init-db");
+    for (const args of [
+      ["help", "serve"],
+      ["--help", "--nope"],
+    ]) {
+      const r = await cli(args);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain("Usage: authmcp-gateway <command>");
+    }
+  });
+
   test("--help lists every command on stdout", async () => {
     const r = await cli(["--help"]);
     expect(r.code).toBe(0);
@@ -111,10 +137,18 @@ describe("invalid configuration stops with exit 2, one line per problem", () => 
   });
 
   test("--port wins over PORT and is checked too", async () => {
-    const r = await cli(["healthcheck", "--env-file", emptyEnvFile, "--port", "99999"], {
+    const r = await cli(["start", "--env-file", emptyEnvFile, "--port", "99999"], {
       env: { PORT: "8000" },
     });
     expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--port (PORT) (command line): expected a whole number from 0 to 65535");
+  });
+
+  test("healthcheck reports the problems but exits 1: Docker reserves a health check's exit status 2", async () => {
+    const r = await cli(["healthcheck", "--env-file", emptyEnvFile, "--port", "99999"], {
+      env: { PORT: "8000" },
+    });
+    expect(r.code).toBe(1);
     expect(r.stderr).toContain("--port (PORT) (command line): expected a whole number from 0 to 65535");
   });
 
@@ -352,7 +386,9 @@ describe("start, healthcheck and rotate-keys", () => {
     expect(
       lines.some((l) => l.level === "warn" && l.msg.startsWith("cors.allow_credentials (config file")),
     ).toBe(true);
-    expect(lines.at(-1)).toMatchObject({ msg: "stopping", signal: "SIGINT" });
+    // The log line of the last /healthz poll may come just before or just after this one.
+    expect(lines.find((l) => l.msg === "stopping")).toMatchObject({ signal: "SIGINT" });
+    expect(lines.filter((l) => l.level === "error" || l.level === "fatal")).toEqual([]);
   }, 30_000);
 
   test("start on a port already in use exits 1", async () => {

@@ -149,6 +149,53 @@ describe("the YAML file in the AuthMCP seed's shape", () => {
     });
   });
 
+  test("${VAR} in boolean and number fields: the substituted text is read as a boolean or number", () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, "gw.yaml"),
+      [
+        "port: ${GW_PORT}",
+        "debug: ${GW_DEBUG}",
+        "allow_registration: ${GW_REGISTER}",
+        "mcp_services:",
+        "  notes:",
+        "    name: Notes",
+        "    url: ${NOTES_URL}",
+        "    auth_required: ${NOTES_AUTH}",
+        "    enabled: ${NOTES_ON:-true}",
+        "    timeout: ${NOTES_TIMEOUT}",
+      ].join("\n"),
+    );
+    const env = {
+      GW_PORT: "7100",
+      GW_DEBUG: "true",
+      GW_REGISTER: "true",
+      NOTES_URL: "http://127.0.0.1:9000/mcp",
+      NOTES_AUTH: "false",
+      NOTES_TIMEOUT: "2500",
+    };
+    const { config } = loadConfig({ env, cwd: dir, cli: { configFile: "gw.yaml" } });
+    expect(config.port).toBe(7100);
+    expect(config.logLevel).toBe("debug");
+    expect(config.allowRegistration).toBe(true);
+    expect(config.mcpServices.notes).toMatchObject({ auth_required: false, enabled: true, timeout: 2500 });
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: { ...env, NOTES_AUTH: "maybe", NOTES_TIMEOUT: "soon", GW_DEBUG: "loud" },
+        cwd: dir,
+        cli: { configFile: "gw.yaml" },
+      }),
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems.join("\n")).toContain("debug (config file");
+    expect(problems.join("\n")).toContain(
+      `mcp_services.notes.auth_required (config file ${join(dir, "gw.yaml")}): expected true or false`,
+    );
+    expect(problems.join("\n")).toContain(
+      `mcp_services.notes.timeout (config file ${join(dir, "gw.yaml")}): expected a whole number`,
+    );
+  });
+
   test("a missing ${VAR} is an error naming it", () => {
     const dir = tempDir();
     writeFileSync(join(dir, "gw.yaml"), 'session_secret: "${NOT_SET_ANYWHERE}"\n');
@@ -183,6 +230,32 @@ describe("every error path stops with one line per problem naming setting and so
     expect(problems.find((p) => p.startsWith("MAX_BODY_BYTES (environment)"))).toBeDefined();
   });
 
+  test("checks across settings still run when another setting is invalid: every problem in one run", () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        env: {
+          PORT: "abc",
+          LOG_LEVEL: "loud",
+          MCP_PUBLIC_URL: "http://gw.example.com",
+          JWT_SECRET_KEY: "x".repeat(40),
+          ENCRYPTION_KEY: "dG9vIHNob3J0",
+        },
+        cwd: tempDir(),
+      }),
+    );
+    expect(problems).toHaveLength(5);
+    expect(problems[0]).toStartWith("PORT (environment)");
+    expect(problems[1]).toStartWith("LOG_LEVEL (environment)");
+    expect(problems.slice(2).map((p) => p.split(" ")[0])).toEqual([
+      "MCP_PUBLIC_URL",
+      "JWT_SECRET_KEY",
+      "ENCRYPTION_KEY",
+    ]);
+    // The default public URL needs a valid PORT: no second, derived complaint about it.
+    const portOnly = problemsOf(() => loadConfig({ env: { PORT: "abc" }, cwd: tempDir() }));
+    expect(portOnly).toHaveLength(1);
+  });
+
   test("an unknown key in the env file and in the config file", () => {
     const dir = tempDir();
     writeFileSync(join(dir, ".env"), "PORTT=1\n");
@@ -200,7 +273,7 @@ describe("every error path stops with one line per problem naming setting and so
     writeFileSync(join(dir, "gw.yaml"), "port: seventy\n");
     const problems = problemsOf(() => loadConfig({ env: {}, cwd: dir, cli: { configFile: "gw.yaml" } }));
     expect(problems).toEqual([
-      'port (PORT) (config file): expected a whole number from 0 to 65535, got "seventy"',
+      `port (PORT) (config file ${join(dir, "gw.yaml")}): expected a whole number from 0 to 65535, got "seventy"`,
     ]);
   });
 
@@ -235,7 +308,7 @@ describe("every error path stops with one line per problem naming setting and so
       "mcp_services:\n  other:\n    name: o\n    url: http://localhost:1/mcp\n    oauth_provider: nowhere\n",
     );
     expect(problemsOf(() => loadConfig({ env: {}, cwd: second, cli: { configFile: "gw.yaml" } }))).toEqual([
-      'mcp_services.other.oauth_provider (config file): no provider "nowhere" in oauth_providers',
+      `mcp_services.other.oauth_provider (config file ${join(second, "gw.yaml")}): no provider "nowhere" in oauth_providers`,
     ]);
   });
 
@@ -265,6 +338,33 @@ describe("every error path stops with one line per problem naming setting and so
     ]) {
       const problems = problemsOf(() => loadConfig({ env: { MCP_PUBLIC_URL: bad }, cwd: tempDir() }));
       expect(problems[0]).toStartWith("MCP_PUBLIC_URL (environment)");
+    }
+  });
+
+  test("ALLOWED_ORIGINS: entries are normalised like the Origin header; one that could never match is refused", () => {
+    const { config } = loadConfig({
+      env: { ALLOWED_ORIGINS: "https://App.Example.com/, http://localhost:5173 , https://b.example.com:443" },
+      cwd: tempDir(),
+    });
+    expect(config.allowedOrigins).toEqual([
+      "https://app.example.com",
+      "http://localhost:5173",
+      "https://b.example.com",
+    ]);
+    expect(loadConfig({ env: { ALLOWED_ORIGINS: "*" }, cwd: tempDir() }).config.allowedOrigins).toEqual([
+      "*",
+    ]);
+    for (const bad of [
+      "app.example.com",
+      "https://app.example.com/path",
+      "ftp://x.example.com",
+      "https://a.example.com?x",
+    ]) {
+      const problems = problemsOf(() => loadConfig({ env: { ALLOWED_ORIGINS: bad }, cwd: tempDir() }));
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toStartWith(
+        "ALLOWED_ORIGINS (environment): expected origins like https://app.example.com",
+      );
     }
   });
 

@@ -1,7 +1,16 @@
 // The built executable, end to end: started in an empty directory with only AUTH_SQLITE_PATH (and a
 // free PORT) set, and inside a chroot holding exactly what the FROM scratch image holds.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildExecutable, collect, freePort, waitFor } from "./helpers.ts";
@@ -131,14 +140,33 @@ describe("the built executable", () => {
     expect(statSync(join(dir, "data", "signing-keys.json")).mode & 0o077).toBe(0);
   }, 60_000);
 
-  test("ignores a .env and bunfig.toml in the working directory unless asked", async () => {
+  test("reads .env itself (validated, replaced by --env-file) and never bunfig.toml", async () => {
     const dir = mkdtempSync(join(tmpdir(), "authmcp-dotenv-"));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const launch = { prefix: [binary], cwd: dir, env: { AUTH_SQLITE_PATH: join(dir, "data", "users.db") } };
     // The gateway reads .env itself and validates it: an unknown key stops it with exit 2.
     await Bun.write(join(dir, ".env"), "NOT_A_SETTING=1\n");
-    const result = await run({ prefix: [binary], cwd: dir, env: {} }, ["init-db"]);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("NOT_A_SETTING (env file");
+    const unknown = await run(launch, ["init-db"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("NOT_A_SETTING (env file");
+    // With --env-file, .env is not read at all: had Bun loaded it into the environment, its valid
+    // PORT would win over the env file's invalid one and the command would succeed.
+    await Bun.write(join(dir, ".env"), "PORT=8123\n");
+    await Bun.write(join(dir, "other.env"), "PORT=99999\n");
+    const replaced = await run(launch, ["init-db", "--env-file", "other.env"]);
+    expect(replaced.code).toBe(2);
+    expect(replaced.stderr).toContain(`PORT (env file ${join(dir, "other.env")}): expected a whole number`);
+    // bunfig.toml is ignored: its preload would leave a marker file.
+    await Bun.write(join(dir, ".env"), "");
+    await Bun.write(join(dir, "bunfig.toml"), 'preload = ["./marker.ts"]\n');
+    await Bun.write(
+      join(dir, "marker.ts"),
+      `await Bun.write(${JSON.stringify(join(dir, "preloaded"))}, "x");\n`,
+    );
+    const plain = await run(launch, ["init-db"]);
+    expect(plain.stderr).toBe("");
+    expect(plain.code).toBe(0);
+    expect(existsSync(join(dir, "preloaded"))).toBe(false);
   });
 });
 

@@ -82,6 +82,10 @@ describe("POST /auth/register", () => {
       [JSON.stringify({ username: 42, email: "e@example.test", password: STRONG_PASSWORD }), "username"],
       [JSON.stringify({ username: "ok-name", email: "not-an-email", password: STRONG_PASSWORD }), "email"],
       [
+        JSON.stringify({ username: "ok-name", email: "e@example.test", password: `Aa1!${"x".repeat(2000)}` }),
+        "password: at most 1024 characters",
+      ],
+      [
         JSON.stringify({ username: "<script>", email: "e@example.test", password: STRONG_PASSWORD }),
         "username",
       ],
@@ -227,20 +231,26 @@ describe("POST /auth/login", () => {
   });
 
   test("bad bodies: 400 naming the field; nothing written", async () => {
-    for (const body of [
-      {},
-      { username: "alice" },
-      { username: "alice", password: 5 },
-      { username: "", password: "x" },
-    ]) {
+    const cases: [unknown, string][] = [
+      [{}, "username: expected text"],
+      [{ username: "alice" }, "password: expected text"],
+      [{ username: "alice", password: 5 }, "password: expected text"],
+      [{ username: "", password: "x" }, "username: must not be empty"],
+      [{ username: "alice", password: "x".repeat(5000) }, "password: at most 1024 characters"],
+      [{ username: "a".repeat(300), password: "x" }, "username: at most 254 characters"],
+      [{ username: "alice", password: "x", resource: "r".repeat(3000) }, "resource: at most 2048 characters"],
+    ];
+    for (const [body, description] of cases) {
       const response = await gateway.request("/auth/login", jsonInit(body));
       expect(response.status).toBe(400);
+      const json = (await response.json()) as { error: string; error_description: string };
+      expect(json).toEqual({ error: "invalid_request", error_description: description });
     }
-    const huge = await gateway.request(
-      "/auth/login",
-      jsonInit({ username: "alice", password: "x".repeat(5000) }),
+    const refresh = await gateway.request("/auth/refresh", jsonInit({ refresh_token: "t".repeat(600) }));
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error_description: string }).error_description).toBe(
+      "refresh_token: at most 512 characters",
     );
-    expect(huge.status).toBe(400);
     expect(count("refresh_tokens")).toBe(0);
   });
 

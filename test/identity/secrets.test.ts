@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLocalJWKSet, jwtVerify } from "jose";
 import { ENCRYPTION_KEY_FILE, SESSION_SECRET_FILE } from "../../src/context.ts";
-import { SIGNING_KEYS_FILE } from "../../src/oauth/keys.ts";
+import { readOrCreateSecretFile, writeSecretFile } from "../../src/crypto/secret-files.ts";
+import { HS256_SECRET_FILE, SIGNING_KEYS_FILE } from "../../src/oauth/keys.ts";
 import { createUser, login, tempDir, testGateway } from "../support/context.ts";
 
 describe("secrets generated on first start", () => {
@@ -103,5 +104,31 @@ describe("secrets generated on first start", () => {
     const altered = `${sealed.slice(0, -2)}${sealed.endsWith("A") ? "B" : "A"}A`;
     await expect(gateway.ctx.secretBox.decrypt(altered, "server-a")).rejects.toThrow();
     await gateway.close();
+  });
+
+  test("an empty or truncated secret file stops the start instead of becoming a weak key", async () => {
+    for (const [file, env] of [
+      [HS256_SECRET_FILE, { JWT_ALGORITHM: "HS256" }],
+      [SESSION_SECRET_FILE, {}],
+      [ENCRYPTION_KEY_FILE, {}],
+    ] as const) {
+      const dir = tempDir();
+      writeFileSync(join(dir, file), file === SESSION_SECRET_FILE ? "short\n" : "\n", { mode: 0o600 });
+      await expect(testGateway(env, { dir })).rejects.toThrow(
+        `${join(dir, file)}: the secret in this file is empty or too short`,
+      );
+    }
+  });
+
+  test("secret files appear whole: the first one created wins, no temporary file is left behind", () => {
+    const dir = tempDir();
+    const first = readOrCreateSecretFile(dir, "x.secret", () => "a".repeat(40));
+    const second = readOrCreateSecretFile(dir, "x.secret", () => "b".repeat(40));
+    expect(second).toBe(first);
+    writeSecretFile(dir, "keys.json", "{}");
+    writeSecretFile(dir, "keys.json", '{"keys":[]}');
+    expect(readFileSync(join(dir, "keys.json"), "utf8")).toBe('{"keys":[]}\n');
+    expect(statSync(join(dir, "keys.json")).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir).sort()).toEqual(["keys.json", "x.secret"]);
   });
 });

@@ -164,6 +164,8 @@ describe("authorize", () => {
       `${REDIRECT}/extra`,
       `${REDIRECT}?x=1`,
       "http://localhost:4567/callback",
+      "http://user:pw@127.0.0.1:4567/callback",
+      "http://user@127.0.0.1:9999/callback",
     ]) {
       const res = await gw.request(authorizeQuery({ ...base, redirect_uri: redirect }), {
         headers: { cookie: session.cookie },

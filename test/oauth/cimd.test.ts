@@ -37,6 +37,8 @@ beforeAll(() => {
           redirect_uris: [REDIRECT],
         });
       if (path === "/noname.json") return Response.json({ client_id: self, redirect_uris: [REDIRECT] });
+      if (path === "/bidi.json")
+        return Response.json({ client_id: self, client_name: "Claude\u202eevil", redirect_uris: [REDIRECT] });
       if (path === "/redirect.json")
         return new Response(null, { status: 302, headers: { Location: `${base}/good.json` } });
       if (path === "/big.json")
@@ -112,14 +114,19 @@ describe("client ID metadata documents", () => {
     expect(await res.text()).toContain("client_id");
   });
 
-  test.each(["/noname.json", "/redirect.json", "/big.json", "/slow.json", "/secret.json", "/missing.json"])(
-    "refused: %s",
-    async (path) => {
-      const res = await authorizeWith(`${base}${path}`);
-      expect(res.status).toBe(400);
-      expect(res.headers.get("location")).toBeNull();
-    },
-  );
+  test.each([
+    "/noname.json",
+    "/bidi.json",
+    "/redirect.json",
+    "/big.json",
+    "/slow.json",
+    "/secret.json",
+    "/missing.json",
+  ])("refused: %s", async (path) => {
+    const res = await authorizeWith(`${base}${path}`);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("location")).toBeNull();
+  });
 
   test("URL resolving to a private or loopback address is refused before any request", async () => {
     const g = await testGateway({ MCP_PUBLIC_URL: PUBLIC });
@@ -170,11 +177,17 @@ describe("client ID metadata documents", () => {
       "fc00::1",
       "::ffff:127.0.0.1",
       "224.0.0.1",
+      "::7f00:1",
+      "::ffff:7f00:1",
+      "2001::1",
+      "2001:db8::1",
+      "2002:a00:1::",
+      "64:ff9b::a00:1",
       "not-an-ip",
     ]) {
       expect(isNonPublicAddress(a)).toBe(true);
     }
-    for (const a of ["93.184.216.34", "8.8.8.8", "2606:4700::1111"])
+    for (const a of ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
       expect(isNonPublicAddress(a)).toBe(false);
   });
 });

@@ -113,6 +113,17 @@ describe("dynamic client registration", () => {
     [{ token_endpoint_auth_method: "private_key_jwt" }, "invalid_client_metadata"],
     [{ client_name: "x".repeat(500) }, "invalid_client_metadata"],
     [{ scope: "admin" }, "invalid_client_metadata"],
+    [{ redirect_uris: ["x:"] }, "invalid_redirect_uri"],
+    [{ client_name: "Good App\u202egnp.exe" }, "invalid_client_metadata"],
+    [{ client_name: "Good\u0000App" }, "invalid_client_metadata"],
+    [
+      {
+        grant_types: ["client_credentials"],
+        response_types: [],
+        token_endpoint_auth_method: "client_secret_basic",
+      },
+      "invalid_client_metadata",
+    ],
   ])("refuses %j", async (metadata, error) => {
     const before = gw.ctx.db.$client.query("select count(*) as n from oauth_clients").get();
     const res = await gw.request(

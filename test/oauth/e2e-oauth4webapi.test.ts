@@ -51,7 +51,7 @@ beforeAll(async () => {
   gw = await listeningGateway({}, { clock: new FakeClock(Date.now()) });
   gw.ctx.resources.addServerLookup((n) => n === "alpha");
   await createUser(gw, "alice");
-});
+}, 30_000); // real servers, TLS and password hashing: slow on a loaded machine
 afterAll(() => gw.close());
 
 test("oauth4webapi: discovery, DCR, login + consent over HTTP, code + PKCE, refresh, introspect, revoke", async () => {

@@ -167,7 +167,13 @@ beforeAll(async () => {
   await createUser(gw, "alice");
   const adminToken = (await login(gw, "root")).access_token;
   await createServer(gw, adminToken, { name: "alpha", url: backend.url, open_to_all: true });
-});
+  await createServer(gw, adminToken, {
+    name: "scoped",
+    url: backend.url,
+    open_to_all: true,
+    scopes: ["notes:read", "notes:write"],
+  });
+}, 30_000); // real servers, TLS and password hashing: slow on a loaded machine
 afterAll(async () => {
   await gw.close();
   await backend.close();
@@ -175,15 +181,15 @@ afterAll(async () => {
   rmSync(certDir, { recursive: true, force: true });
 });
 
-async function connectWithOAuth(provider: MemoryProvider) {
-  const url = new URL(`${gw.url}/mcp/alpha`);
+async function connectWithOAuth(provider: MemoryProvider, server = "alpha") {
+  const url = new URL(`${gw.url}/mcp/${server}`);
   const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
   const client = new Client({ name: "sdk-e2e", version: "1.0.0" });
   // 401 → discovery → registration (or CIMD) → redirect to authorize.
   await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
   expect(provider.authorizationUrl).toBeDefined();
   const authUrl = provider.authorizationUrl as URL;
-  expect(authUrl.searchParams.get("resource")).toBe(`${gw.url}/mcp/alpha`);
+  expect(authUrl.searchParams.get("resource")).toBe(`${gw.url}/mcp/${server}`);
   const code = await personApproves(gw, authUrl);
   await first.finishAuth(code);
   expect(provider.saved?.access_token).toBeDefined();
@@ -194,6 +200,19 @@ async function connectWithOAuth(provider: MemoryProvider) {
 }
 
 describe("MCP SDK client with an OAuthClientProvider", () => {
+  test("a server declaring its own scopes: the challenge names them, the SDK asks for them and gets in", async () => {
+    const provider = new MemoryProvider();
+    const { client } = await connectWithOAuth(provider, "scoped");
+    expect(provider.authorizationUrl?.searchParams.get("scope")?.split(" ").sort()).toEqual([
+      "mcp",
+      "notes:read",
+      "notes:write",
+    ]);
+    expect(provider.saved?.scope?.split(" ").sort()).toEqual(["mcp", "notes:read", "notes:write"]);
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await client.close();
+  });
+
   test("401 → discovery → DCR → authorize → token → MCP call; refresh after the access token expires", async () => {
     const provider = new MemoryProvider();
     const { client, transport } = await connectWithOAuth(provider);

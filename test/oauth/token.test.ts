@@ -120,6 +120,24 @@ describe("authorization_code", () => {
     expect((await refresh(client.client_id, first.refresh_token)).status).toBe(400);
   });
 
+  test("replayed code of a client without refresh tokens revokes the access token issued from it", async () => {
+    const client = await registerClient(gw, { grant_types: ["authorization_code"] });
+    const session = await browserUser(gw);
+    const pkce = await pkcePair();
+    const { code } = await obtainCode(gw, session, {
+      client_id: client.client_id,
+      code_challenge: pkce.challenge,
+      resource: ALPHA,
+    });
+    const res = await exchangeCode(gw, client.client_id, code, pkce.verifier);
+    expect(res.status).toBe(200);
+    const first = (await res.json()) as { access_token: string; refresh_token?: string };
+    expect(first.refresh_token).toBeUndefined();
+    expect(await bearerOk(first.access_token)).toBe(true);
+    expect((await exchangeCode(gw, client.client_id, code, pkce.verifier)).status).toBe(400);
+    expect(await bearerOk(first.access_token)).toBe(false);
+  });
+
   test("expired code → invalid_grant", async () => {
     const { client, pkce, code } = await flow();
     gw.clock.advance(61_000);
@@ -159,7 +177,12 @@ describe("authorization_code", () => {
     const cases: [Record<string, string>, number, string][] = [
       [{ client_id: client.client_id }, 400, "invalid_request"],
       [{ client_id: client.client_id, grant_type: "password" }, 400, "unsupported_grant_type"],
-      [{ client_id: client.client_id, grant_type: "client_credentials" }, 400, "unsupported_grant_type"],
+      [{ client_id: client.client_id, grant_type: "client_credentials" }, 400, "unauthorized_client"],
+      [
+        { client_id: client.client_id, grant_type: "urn:ietf:params:oauth:grant-type:device_code" },
+        400,
+        "unsupported_grant_type",
+      ],
       [
         {
           client_id: client.client_id,
@@ -203,7 +226,7 @@ describe("authorization_code", () => {
     expect(big.status).toBe(413);
   });
 
-  test("confidential client: basic and post authentication, wrong secret → 401", async () => {
+  test("confidential client authenticates as registered (basic or post); wrong secret → 401", async () => {
     const client = await registerClient(gw, { token_endpoint_auth_method: "client_secret_basic" });
     const secret = client.client_secret as string;
     const session = await browserUser(gw);
@@ -243,6 +266,7 @@ describe("authorization_code", () => {
       ),
     );
     const body = await tokens(ok);
+    // Registered for client_secret_basic: the right secret in the body is still refused.
     const viaPost = await gw.request(
       "/oauth/token",
       form({
@@ -252,7 +276,48 @@ describe("authorization_code", () => {
         refresh_token: body.refresh_token,
       }),
     );
-    expect(viaPost.status).toBe(200);
+    expect(viaPost.status).toBe(401);
+    expect(((await viaPost.json()) as { error: string }).error).toBe("invalid_client");
+    const viaBasic = await gw.request(
+      "/oauth/token",
+      form(
+        { grant_type: "refresh_token", refresh_token: body.refresh_token },
+        { authorization: basic(client.client_id, secret) },
+      ),
+    );
+    expect(viaBasic.status).toBe(200);
+
+    const postClient = await registerClient(gw, { token_endpoint_auth_method: "client_secret_post" });
+    const postSecret = postClient.client_secret as string;
+    const p2 = await pkcePair();
+    const c2 = await obtainCode(gw, session, {
+      client_id: postClient.client_id,
+      code_challenge: p2.challenge,
+      resource: ALPHA,
+    });
+    const postAsBasic = await gw.request(
+      "/oauth/token",
+      form(
+        {
+          grant_type: "authorization_code",
+          code: c2.code,
+          code_verifier: p2.verifier,
+          redirect_uri: REDIRECT,
+        },
+        { authorization: basic(postClient.client_id, postSecret) },
+      ),
+    );
+    expect(postAsBasic.status).toBe(401);
+    const p3 = await pkcePair();
+    const c3 = await obtainCode(gw, session, {
+      client_id: postClient.client_id,
+      code_challenge: p3.challenge,
+      resource: ALPHA,
+    });
+    const postOk = await exchangeCode(gw, postClient.client_id, c3.code, p3.verifier, {
+      client_secret: postSecret,
+    });
+    expect(postOk.status).toBe(200);
   });
 });
 

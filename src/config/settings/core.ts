@@ -1,4 +1,4 @@
-import { bool, int, list, oneOf, optionalText, text } from "./kinds.ts";
+import { bool, int, oneOf, optionalText, origins, text } from "./kinds.ts";
 
 const MIB = 1024 * 1024;
 
@@ -92,9 +92,9 @@ export const coreSettings = {
     24 * 30,
     "Lifetime of an admin browser session, in hours.",
   ),
-  allowedOrigins: list(
+  allowedOrigins: origins(
     "ALLOWED_ORIGINS",
-    "Comma-separated browser origins allowed to call the gateway (CORS and Origin checks). The public URL's origin is always allowed.",
+    "Comma-separated browser origins (https://app.example.com, or * for any) allowed to call the gateway (CORS and Origin checks). The public URL's origin is always allowed.",
   ),
   rateLimitEnabled: bool("RATE_LIMIT_ENABLED", true, "Enable rate limits."),
   rateLimitAuthPerMinute: int(

@@ -96,3 +96,40 @@ export function list(env: string, doc: string): SettingSpec<z.ZodType<string[]>>
   );
   return { env, schema: schema.default([]) as unknown as z.ZodType<string[]>, doc, defaultText: "" };
 }
+
+/**
+ * A comma-separated list of browser origins (`https://app.example.com`, or `*` for any), normalised
+ * the way browsers send the Origin header (lower-case host, default port dropped, no trailing slash):
+ * an entry that could never match (a path, no scheme) is refused rather than silently ignored.
+ */
+export function origins(env: string, doc: string): SettingSpec<z.ZodType<string[]>> {
+  const entry = z.string().transform((value, ctx) => {
+    if (value === "*") return value;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    const bare = url && (url.pathname === "/" || url.pathname === "") && !url.search && !url.hash;
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !bare || url.username) {
+      ctx.addIssue({
+        code: "custom",
+        message: `expected origins like https://app.example.com (scheme and host, no path) or *, got ${JSON.stringify(value)}`,
+      });
+      return z.NEVER;
+    }
+    return url.origin;
+  });
+  const schema = z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(entry, { error: "expected a comma-separated list" }),
+  );
+  return { env, schema: schema.default([]) as unknown as z.ZodType<string[]>, doc, defaultText: "" };
+}

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
+import {
+  authorizeQuery,
+  browserUser,
+  exchangeCode,
+  obtainCode,
+  pkcePair,
+  registerClient,
+} from "../support/oauth-helpers.ts";
+import { type ListeningGateway, listeningGateway } from "../support/server.ts";
+import { adminAndUser, createServer } from "./helpers.ts";
+
+let gateway: ListeningGateway;
+let backend: McpBackend;
+let setup: Awaited<ReturnType<typeof adminAndUser>>;
+
+beforeEach(async () => {
+  backend = await startMcpBackend();
+  gateway = await listeningGateway();
+  setup = await adminAndUser(gateway);
+  await createServer(gateway, setup.adminToken, {
+    name: "notes",
+    url: backend.url,
+    open_to_all: true,
+    scopes: ["notes:read"],
+  });
+});
+afterEach(async () => {
+  await gateway.close();
+  await backend.close();
+});
+
+const initialize = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+});
+
+async function tokenWithScope(scope: string | undefined): Promise<string> {
+  const client = await registerClient(gateway);
+  const session = await browserUser(gateway, "alice");
+  const { verifier, challenge } = await pkcePair();
+  const resource = `${gateway.url}/mcp/notes`;
+  const { code } = await obtainCode(gateway, session, {
+    client_id: client.client_id,
+    code_challenge: challenge,
+    resource,
+    scope,
+  });
+  const response = await exchangeCode(gateway, client.client_id, code, verifier, { resource });
+  const body = (await response.json()) as { access_token: string; scope: string };
+  return body.access_token;
+}
+
+describe("scopes a backend server declares", () => {
+  test("its metadata and 401 challenge list them with mcp", async () => {
+    const prm = await fetch(`${gateway.url}/.well-known/oauth-protected-resource/mcp/notes`);
+    expect(((await prm.json()) as { scopes_supported: string[] }).scopes_supported.sort()).toEqual([
+      "mcp",
+      "notes:read",
+    ]);
+    const anonymous = await fetch(`${gateway.url}/mcp/notes`, { method: "POST", body: initialize });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toContain('scope="mcp notes:read"');
+  });
+
+  test("a token without them → 403 insufficient_scope naming every scope needed; with them → served", async () => {
+    const narrow = await tokenWithScope("mcp");
+    const refused = await fetch(`${gateway.url}/mcp/notes`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${narrow}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: initialize,
+    });
+    expect(refused.status).toBe(403);
+    const challenge = refused.headers.get("www-authenticate") ?? "";
+    expect(challenge).toContain('error="insufficient_scope"');
+    expect(challenge).toContain('scope="mcp notes:read"');
+    expect(challenge).toContain("resource_metadata=");
+    expect(backend.received.length).toBe(0);
+
+    const full = await tokenWithScope(undefined);
+    const served = await fetch(`${gateway.url}/mcp/notes`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${full}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: initialize,
+    });
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+  });
+
+  test("a scope the resource does not declare is refused at authorize (invalid_scope)", async () => {
+    const client = await registerClient(gateway);
+    const session = await browserUser(gateway, "alice");
+    const { challenge } = await pkcePair();
+    const response = await gateway.request(
+      authorizeQuery({
+        response_type: "code",
+        client_id: client.client_id,
+        redirect_uri: "http://127.0.0.1:4567/callback",
+        code_challenge: challenge,
+        code_challenge_method: "S256",
+        resource: `${gateway.url}/mcp/notes`,
+        scope: "mcp notes:admin",
+      }),
+      { headers: { cookie: session.cookie } },
+    );
+    expect(response.status).toBe(302);
+    const location = new URL(response.headers.get("location") ?? "");
+    expect(location.searchParams.get("error")).toBe("invalid_scope");
+    expect(location.searchParams.get("iss")).toBe(gateway.url);
+  });
+});
