@@ -29,7 +29,10 @@ export function createGateway(ctx: AppContext): Gateway {
     config.upstreamTimeoutMs,
   );
   ctx.resources.addServerLookup((name) => registry.byName(name) !== undefined);
-  ctx.resources.addScopeLookup((name) => registry.byName(name)?.scopes);
+  ctx.resources.addScopeSource({
+    of: (name) => registry.byName(name)?.scopes,
+    all: () => registry.list().flatMap((server) => server.scopes),
+  });
   const backendAuth = new BackendAuth(registry, ctx.clock, ctx.logger, {
     refreshMarginMs: config.backendTokenRefreshMarginSeconds * 1000,
     retries: config.backendTokenRetries,

@@ -78,9 +78,9 @@ export function identityRoutes(ctx: AppContext) {
         if (limited) return limited;
         const body = await readJson(request, loginBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
-        const resource = body.value.resource ?? ctx.resources.aggregate;
-        const scopes = ctx.resources.scopesOf(resource);
-        if (!scopes) {
+        const resource = ctx.resources.canonical(body.value.resource ?? ctx.resources.aggregate);
+        const scopes = resource === undefined ? undefined : ctx.resources.scopesOf(resource);
+        if (!resource || !scopes) {
           return jsonError(400, "invalid_target", "resource is not served by this gateway");
         }
         const user = await ctx.users.authenticate(body.value.username, body.value.password);

@@ -85,9 +85,9 @@ export async function validateAuthorize(
     return fail("invalid_request", "code_challenge_method must be S256");
   if (!/^[A-Za-z0-9\-._~]{43,128}$/.test(challenge))
     return fail("invalid_request", "code_challenge is malformed");
-  const resource = params.resource ?? ctx.resources.aggregate;
-  const resourceScopes = ctx.resources.scopesOf(resource);
-  if (!resourceScopes) return fail("invalid_target", "resource is not served by this gateway");
+  const resource = ctx.resources.canonical(params.resource ?? ctx.resources.aggregate);
+  const resourceScopes = resource === undefined ? undefined : ctx.resources.scopesOf(resource);
+  if (!resource || !resourceScopes) return fail("invalid_target", "resource is not served by this gateway");
   const scope = parseScope(params.scope, resourceScopes);
   if (scope === undefined) return fail("invalid_scope", "unknown scope for this resource");
   return { kind: "ok", request: { client, redirectUri, codeChallenge: challenge, state, scope, resource } };

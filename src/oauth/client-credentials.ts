@@ -16,9 +16,9 @@ export async function clientCredentials(
   client: OAuthClient,
   form: Record<string, string>,
 ): Promise<Response> {
-  const resource = form.resource ?? ctx.resources.aggregate;
-  const resourceScopes = ctx.resources.scopesOf(resource);
-  if (!resourceScopes) {
+  const resource = ctx.resources.canonical(form.resource ?? ctx.resources.aggregate);
+  const resourceScopes = resource === undefined ? undefined : ctx.resources.scopesOf(resource);
+  if (!resource || !resourceScopes) {
     return tokenError(400, "invalid_target", "resource is not served by this gateway");
   }
   const scope = parseScope(form.scope, resourceScopes);

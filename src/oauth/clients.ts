@@ -6,7 +6,7 @@ import { looksLikeCimd } from "./cimd.ts";
 import { clientNameProblem } from "./client-name.ts";
 import type { ClientStore, OAuthClient, TokenEndpointAuthMethod } from "./client-store.ts";
 import { redirectUriProblem } from "./redirect-uri.ts";
-import { parseScopeTokens } from "./scopes.ts";
+import { DEFAULT_SCOPE, parseScope } from "./scopes.ts";
 
 const GRANTS = new Set(["authorization_code", "refresh_token"]);
 const AUTH_METHODS = new Set<string>(["none", "client_secret_basic", "client_secret_post"]);
@@ -39,6 +39,8 @@ export class ClientService {
     private readonly store: ClientStore,
     private readonly cimd: CimdFetcher | undefined,
     private readonly clock: Clock,
+    /** Every scope some resource accepts: what a client may register for. */
+    private readonly knownScopes: () => Set<string>,
   ) {}
 
   /** Validates RFC 7591 metadata and stores the client; `status` pending in approval mode. */
@@ -93,7 +95,11 @@ export class ClientService {
     const name = m.client_name ?? "Unnamed client";
     const nameProblem = clientNameProblem(name);
     if (nameProblem || typeof name !== "string") return bad(nameProblem ?? "client_name must be text");
-    const scope = parseScopeTokens(typeof m.scope === "string" ? m.scope : undefined);
+    // Any scope some resource accepts; each authorization request is then checked per resource.
+    const scope =
+      m.scope === undefined
+        ? DEFAULT_SCOPE
+        : parseScope(typeof m.scope === "string" ? m.scope : undefined, [...this.knownScopes()]);
     if (m.scope !== undefined && (typeof m.scope !== "string" || scope === undefined))
       return bad("unknown scope");
     const secret = method === "none" ? undefined : randomToken(32);

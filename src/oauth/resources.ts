@@ -1,12 +1,18 @@
 import { SCOPES_SUPPORTED } from "./scopes.ts";
 
+/** Scopes declared by backend servers: one server's, and all of them. */
+export interface ScopeSource {
+  of(server: string): readonly string[] | undefined;
+  all(): Iterable<string>;
+}
+
 /**
  * The protected resources the gateway serves: the aggregated endpoint `{public}/mcp` and one per
  * backend server `{public}/mcp/{server}`. Their URIs are the canonical `resource` / `aud` values.
  */
 export class ResourceCatalog {
   private readonly serverLookups: ((name: string) => boolean)[] = [];
-  private readonly scopeLookups: ((name: string) => readonly string[] | undefined)[] = [];
+  private readonly scopeSources: ScopeSource[] = [];
 
   constructor(readonly publicUrl: string) {}
 
@@ -37,9 +43,33 @@ export class ResourceCatalog {
     return this.parse(uri) !== undefined;
   }
 
-  /** Adds a source of the scopes a backend server declares (its `scopes` setting). */
-  addScopeLookup(lookup: (name: string) => readonly string[] | undefined): void {
-    this.scopeLookups.push(lookup);
+  /** The alias URI of a server's resource: `{public}/{server}/mcp`, the same resource by another path. */
+  serverAlias(name: string): string {
+    return `${this.publicUrl}/${name}/mcp`;
+  }
+
+  /**
+   * The canonical URI of a resource the gateway serves (an alias `{public}/{server}/mcp` becomes
+   * `{public}/mcp/{server}`, the value tokens carry as `aud`); undefined when it is not served.
+   */
+  canonical(uri: string): string | undefined {
+    if (this.parse(uri)) return uri;
+    const prefix = `${this.publicUrl}/`;
+    if (!uri.startsWith(prefix) || !uri.endsWith("/mcp")) return undefined;
+    const server = this.serverResource(uri.slice(prefix.length, -"/mcp".length));
+    return this.parse(server)?.kind === "server" ? server : undefined;
+  }
+
+  /** Adds a source of the scopes backend servers declare (their `scopes` setting). */
+  addScopeSource(source: ScopeSource): void {
+    this.scopeSources.push(source);
+  }
+
+  /** Every scope some resource accepts (what a client may register for). */
+  knownScopes(): Set<string> {
+    const scopes = new Set<string>(SCOPES_SUPPORTED);
+    for (const source of this.scopeSources) for (const scope of source.all()) scopes.add(scope);
+    return scopes;
   }
 
   /**
@@ -47,12 +77,13 @@ export class ResourceCatalog {
    * (which the proxy then requires). Undefined when the resource is not served.
    */
   scopesOf(uri: string): string[] | undefined {
-    const parsed = this.parse(uri);
+    const canonical = this.canonical(uri);
+    const parsed = canonical === undefined ? undefined : this.parse(canonical);
     if (!parsed) return undefined;
     const scopes = new Set<string>(SCOPES_SUPPORTED);
     if (parsed.kind === "server") {
-      for (const lookup of this.scopeLookups)
-        for (const scope of lookup(parsed.server) ?? []) scopes.add(scope);
+      for (const source of this.scopeSources)
+        for (const scope of source.of(parsed.server) ?? []) scopes.add(scope);
     }
     return [...scopes];
   }

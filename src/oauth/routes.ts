@@ -32,6 +32,7 @@ const PUBLIC_PATHS = [
   "/.well-known/oauth-protected-resource",
   "/.well-known/oauth-protected-resource/mcp",
   "/.well-known/oauth-protected-resource/mcp/:server",
+  "/.well-known/oauth-protected-resource/:server/mcp",
   "/oauth/token",
   "/token",
   "/oauth/register",
@@ -114,130 +115,144 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
   for (const path of PUBLIC_PATHS)
     app = app.options(path, () => new Response(null, { status: 204, headers: CORS }));
 
-  return app
-    .use(oauthAdminApi(ctx, oauth))
-    .use(consentApi(ctx, oauth))
-    .get("/.well-known/oauth-authorization-server", () =>
-      Response.json(authorizationServerMetadata(ctx, false), { headers: DISCOVERY_HEADERS }),
-    )
-    .get("/.well-known/openid-configuration", () =>
-      Response.json(authorizationServerMetadata(ctx, true), { headers: DISCOVERY_HEADERS }),
-    )
-    .get("/.well-known/oauth-protected-resource", () =>
-      Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), { headers: DISCOVERY_HEADERS }),
-    )
-    .get("/.well-known/oauth-protected-resource/mcp", () =>
-      Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), { headers: DISCOVERY_HEADERS }),
-    )
-    .get("/.well-known/oauth-protected-resource/mcp/:server", ({ params }) => {
-      const resource = ctx.resources.serverResource(params.server);
-      if (ctx.resources.parse(resource)?.kind !== "server") {
-        return withCors(jsonError(404, "not_found", "no such MCP server"));
-      }
-      return Response.json(protectedResourceMetadata(ctx, resource), { headers: DISCOVERY_HEADERS });
-    })
-    .post(
-      "/oauth/register",
-      async ({ request, server }) => {
-        if (config.oauthRegistrationMode === "none") {
-          return withCors(jsonError(403, "access_denied", "dynamic client registration is disabled"));
+  return (
+    app
+      .use(oauthAdminApi(ctx, oauth))
+      .use(consentApi(ctx, oauth))
+      .get("/.well-known/oauth-authorization-server", () =>
+        Response.json(authorizationServerMetadata(ctx, false), { headers: DISCOVERY_HEADERS }),
+      )
+      .get("/.well-known/openid-configuration", () =>
+        Response.json(authorizationServerMetadata(ctx, true), { headers: DISCOVERY_HEADERS }),
+      )
+      .get("/.well-known/oauth-protected-resource", () =>
+        Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), {
+          headers: DISCOVERY_HEADERS,
+        }),
+      )
+      .get("/.well-known/oauth-protected-resource/mcp", () =>
+        Response.json(protectedResourceMetadata(ctx, ctx.resources.aggregate), {
+          headers: DISCOVERY_HEADERS,
+        }),
+      )
+      .get("/.well-known/oauth-protected-resource/mcp/:server", ({ params }) => {
+        const resource = ctx.resources.serverResource(params.server);
+        if (ctx.resources.parse(resource)?.kind !== "server") {
+          return withCors(jsonError(404, "not_found", "no such MCP server"));
         }
-        const wait = oauth.registrationLimiter.hit(clientIp(request, server, config.trustProxyHeaders));
-        if (wait > 0) {
-          return withCors(
-            jsonError(429, "too_many_requests", "too many registrations", { "Retry-After": String(wait) }),
-          );
+        return Response.json(protectedResourceMetadata(ctx, resource), { headers: DISCOVERY_HEADERS });
+      })
+      // The alias endpoint `/{server}/mcp`: `resource` must equal the URL the client uses (RFC 9728 §3.3).
+      .get("/.well-known/oauth-protected-resource/:server/mcp", ({ params }) => {
+        if (ctx.resources.parse(ctx.resources.serverResource(params.server))?.kind !== "server") {
+          return withCors(jsonError(404, "not_found", "no such MCP server"));
         }
-        const body = await readJson(request, z.unknown(), config.maxBodyBytes);
-        if (!body.ok) return withCors(body.response);
-        const pending = config.oauthRegistrationMode === "approval";
-        const result = oauth.clients.register(body.value, "dynamic", pending ? "pending" : "active");
-        if (!result.ok) return withCors(jsonError(400, result.error, result.description));
-        const c = result.client;
-        ctx.logger.info({ client_id: c.clientId, pending }, "oauth client registered");
-        return withCors(
-          Response.json(
-            {
-              client_id: c.clientId,
-              client_id_issued_at: Math.floor(c.createdAt / 1000),
-              ...(result.secret ? { client_secret: result.secret, client_secret_expires_at: 0 } : {}),
-              client_name: c.name,
-              redirect_uris: c.redirectUris,
-              grant_types: c.grantTypes,
-              response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
-              token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-              scope: c.scope,
-            },
-            { status: 201, headers: { "Cache-Control": "no-store" } },
-          ),
-        );
-      },
-      { parse: "none" },
-    )
-    .get("/oauth/authorize", authorizeGet)
-    .get("/authorize", authorizeGet)
-    .post(
-      "/oauth/authorize",
-      async ({ request }) => {
-        const form = await readBrowserForm(ctx, request);
-        if (!form.ok) return form.response;
-        const identity = browserIdentity(ctx, request);
-        if (
-          !identity ||
-          !sameOriginRequest(request, config.publicUrl) ||
-          !ctx.browserSessions.checkCsrf(identity.session, form.value._csrf)
-        ) {
-          return csrfRejected();
-        }
-        return authorize(request, pick(form.value), form.value.decision ?? "");
-      },
-      { parse: "none" },
-    )
-    .post("/oauth/token", token, { parse: "none" })
-    .post("/token", token, { parse: "none" })
-    .post(
-      "/oauth/revoke",
-      async ({ request }) => {
-        const form = await readForm(request, config.maxBodyBytes);
-        if (!form.ok) return withCors(form.response);
-        const auth = await oauth.clients.authenticate(request, form.value);
-        if (!auth.ok) return withCors(clientAuthError(auth));
-        if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
-        await revokeToken(ctx, auth.client, form.value.token, form.value.token_type_hint);
-        return withCors(new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } }));
-      },
-      { parse: "none" },
-    )
-    .post(
-      "/oauth/introspect",
-      async ({ request }) => {
-        const form = await readForm(request, config.maxBodyBytes);
-        if (!form.ok) return withCors(form.response);
-        const authorization = request.headers.get("authorization") ?? "";
-        let caller: OAuthClient | undefined;
-        if (/^Bearer /i.test(authorization)) {
-          const admin = await ctx.bearer.authenticate(authorization, config.publicUrl);
-          if (!admin.ok || !admin.principal.isAdmin) {
+        const alias = ctx.resources.serverAlias(params.server);
+        return Response.json(protectedResourceMetadata(ctx, alias), { headers: DISCOVERY_HEADERS });
+      })
+      .post(
+        "/oauth/register",
+        async ({ request, server }) => {
+          if (config.oauthRegistrationMode === "none") {
+            return withCors(jsonError(403, "access_denied", "dynamic client registration is disabled"));
+          }
+          const wait = oauth.registrationLimiter.hit(clientIp(request, server, config.trustProxyHeaders));
+          if (wait > 0) {
             return withCors(
-              tokenError(401, "invalid_client", "an admin token or confidential client is required"),
+              jsonError(429, "too_many_requests", "too many registrations", { "Retry-After": String(wait) }),
             );
           }
-          caller = undefined;
-        } else {
+          const body = await readJson(request, z.unknown(), config.maxBodyBytes);
+          if (!body.ok) return withCors(body.response);
+          const pending = config.oauthRegistrationMode === "approval";
+          const result = oauth.clients.register(body.value, "dynamic", pending ? "pending" : "active");
+          if (!result.ok) return withCors(jsonError(400, result.error, result.description));
+          const c = result.client;
+          ctx.logger.info({ client_id: c.clientId, pending }, "oauth client registered");
+          return withCors(
+            Response.json(
+              {
+                client_id: c.clientId,
+                client_id_issued_at: Math.floor(c.createdAt / 1000),
+                ...(result.secret ? { client_secret: result.secret, client_secret_expires_at: 0 } : {}),
+                client_name: c.name,
+                redirect_uris: c.redirectUris,
+                grant_types: c.grantTypes,
+                response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
+                token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+                scope: c.scope,
+              },
+              { status: 201, headers: { "Cache-Control": "no-store" } },
+            ),
+          );
+        },
+        { parse: "none" },
+      )
+      .get("/oauth/authorize", authorizeGet)
+      .get("/authorize", authorizeGet)
+      .post(
+        "/oauth/authorize",
+        async ({ request }) => {
+          const form = await readBrowserForm(ctx, request);
+          if (!form.ok) return form.response;
+          const identity = browserIdentity(ctx, request);
+          if (
+            !identity ||
+            !sameOriginRequest(request, config.publicUrl) ||
+            !ctx.browserSessions.checkCsrf(identity.session, form.value._csrf)
+          ) {
+            return csrfRejected();
+          }
+          return authorize(request, pick(form.value), form.value.decision ?? "");
+        },
+        { parse: "none" },
+      )
+      .post("/oauth/token", token, { parse: "none" })
+      .post("/token", token, { parse: "none" })
+      .post(
+        "/oauth/revoke",
+        async ({ request }) => {
+          const form = await readForm(request, config.maxBodyBytes);
+          if (!form.ok) return withCors(form.response);
           const auth = await oauth.clients.authenticate(request, form.value);
           if (!auth.ok) return withCors(clientAuthError(auth));
-          if (!auth.authenticated) {
-            return withCors(tokenError(401, "invalid_client", "introspection is for confidential clients"));
+          if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
+          await revokeToken(ctx, auth.client, form.value.token, form.value.token_type_hint);
+          return withCors(new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } }));
+        },
+        { parse: "none" },
+      )
+      .post(
+        "/oauth/introspect",
+        async ({ request }) => {
+          const form = await readForm(request, config.maxBodyBytes);
+          if (!form.ok) return withCors(form.response);
+          const authorization = request.headers.get("authorization") ?? "";
+          let caller: OAuthClient | undefined;
+          if (/^Bearer /i.test(authorization)) {
+            const admin = await ctx.bearer.authenticate(authorization, config.publicUrl);
+            if (!admin.ok || !admin.principal.isAdmin) {
+              return withCors(
+                tokenError(401, "invalid_client", "an admin token or confidential client is required"),
+              );
+            }
+            caller = undefined;
+          } else {
+            const auth = await oauth.clients.authenticate(request, form.value);
+            if (!auth.ok) return withCors(clientAuthError(auth));
+            if (!auth.authenticated) {
+              return withCors(tokenError(401, "invalid_client", "introspection is for confidential clients"));
+            }
+            caller = auth.client;
           }
-          caller = auth.client;
-        }
-        if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
-        return withCors(
-          Response.json(await introspectToken(ctx, caller, form.value.token), {
-            headers: { "Cache-Control": "no-store" },
-          }),
-        );
-      },
-      { parse: "none" },
-    );
+          if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
+          return withCors(
+            Response.json(await introspectToken(ctx, caller, form.value.token), {
+              headers: { "Cache-Control": "no-store" },
+            }),
+          );
+        },
+        { parse: "none" },
+      )
+  );
 }

@@ -21,15 +21,6 @@ export function parseScope(
   return parts.sort().join(" ");
 }
 
-/** A registered client's `scope` (RFC 7591): scope tokens (RFC 6749 §3.3), checked per resource later. */
-export function parseScopeTokens(value: string | undefined): string | undefined {
-  if (value === undefined || value.trim() === "") return DEFAULT_SCOPE;
-  if (value.length > 1000) return undefined;
-  const parts = [...new Set(value.split(" ").filter(Boolean))];
-  if (!parts.every((s) => /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/.test(s))) return undefined;
-  return parts.sort().join(" ");
-}
-
 /** True when every scope of `asked` is in `granted`. */
 export function scopeCovers(granted: string, asked: string): boolean {
   const have = new Set(granted.split(" "));

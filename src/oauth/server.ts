@@ -30,7 +30,7 @@ export function createOAuthServer(ctx: AppContext): OAuthServer {
         ca: config.oauthCimdCaFile ? readFileSync(config.oauthCimdCaFile, "utf8") : undefined,
       })
     : undefined;
-  const clients = new ClientService(clientStore, cimd, clock);
+  const clients = new ClientService(clientStore, cimd, clock, () => ctx.resources.knownScopes());
   for (const problem of clients.syncConfigClients(config.oauthClients)) {
     ctx.logger.error({ problem }, "a pre-registered OAuth client of the config file was skipped");
   }

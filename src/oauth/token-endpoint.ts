@@ -82,7 +82,7 @@ async function authorizationCode(
     return tokenError(400, "invalid_grant", "redirect_uri does not match the authorization request");
   if (!constantTimeEqual(await s256(verifier), row.codeChallenge))
     return tokenError(400, "invalid_grant", "code_verifier does not match");
-  if (form.resource !== undefined && form.resource !== row.resource) {
+  if (form.resource !== undefined && ctx.resources.canonical(form.resource) !== row.resource) {
     return tokenError(400, "invalid_target", "resource differs from the authorization request");
   }
   const principal = ctx.users.principal(row.userId);
@@ -120,8 +120,8 @@ async function refresh(
   // Narrowing is checked before the token is consumed: a refused request leaves it usable.
   const current = ctx.refreshTokens.find(token);
   if (current && current.clientId === client.clientId) {
-    const asked = form.resource ?? current.resource;
-    if (!narrows(ctx, current.resource, asked) || !ctx.resources.isServed(asked)) {
+    const asked = form.resource === undefined ? current.resource : ctx.resources.canonical(form.resource);
+    if (asked === undefined || !narrows(ctx, current.resource, asked)) {
       return tokenError(400, "invalid_target", "resource may narrow the grant but never widen it");
     }
     if (form.scope !== undefined && (form.scope.trim() === "" || !scopeCovers(current.scope, form.scope))) {
@@ -140,7 +140,8 @@ async function refresh(
     return tokenError(400, "invalid_grant", "the refresh token is invalid, expired or revoked");
   }
   const row = consumed.row;
-  const resource = form.resource ?? row.resource;
+  const resource =
+    (form.resource === undefined ? undefined : ctx.resources.canonical(form.resource)) ?? row.resource;
   const scope =
     form.scope === undefined
       ? row.scope

@@ -119,4 +119,21 @@ describe("scopes a backend server declares", () => {
     expect(location.searchParams.get("error")).toBe("invalid_scope");
     expect(location.searchParams.get("iss")).toBe(gateway.url);
   });
+
+  test("a client may register for a scope some server declares, not for one nobody declares", async () => {
+    const known = await registerClient(gateway, { scope: "mcp notes:read" });
+    expect(known.client_id).toBeString();
+    const unknown = await gateway.request("/oauth/register", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        client_name: "x",
+        redirect_uris: ["http://127.0.0.1:4567/callback"],
+        token_endpoint_auth_method: "none",
+        scope: "mcp notes:admin",
+      }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { error: string }).error).toBe("invalid_client_metadata");
+  });
 });

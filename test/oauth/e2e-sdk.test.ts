@@ -181,15 +181,15 @@ afterAll(async () => {
   rmSync(certDir, { recursive: true, force: true });
 });
 
-async function connectWithOAuth(provider: MemoryProvider, server = "alpha") {
-  const url = new URL(`${gw.url}/mcp/${server}`);
+async function connectWithOAuth(provider: MemoryProvider, path = "/mcp/alpha") {
+  const url = new URL(`${gw.url}${path}`);
   const first = new StreamableHTTPClientTransport(url, { authProvider: provider });
   const client = new Client({ name: "sdk-e2e", version: "1.0.0" });
   // 401 → discovery → registration (or CIMD) → redirect to authorize.
   await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
   expect(provider.authorizationUrl).toBeDefined();
   const authUrl = provider.authorizationUrl as URL;
-  expect(authUrl.searchParams.get("resource")).toBe(`${gw.url}/mcp/${server}`);
+  expect(authUrl.searchParams.get("resource")).toBe(`${gw.url}${path}`);
   const code = await personApproves(gw, authUrl);
   await first.finishAuth(code);
   expect(provider.saved?.access_token).toBeDefined();
@@ -200,9 +200,42 @@ async function connectWithOAuth(provider: MemoryProvider, server = "alpha") {
 }
 
 describe("MCP SDK client with an OAuthClientProvider", () => {
+  test("the alias /{server}/mcp has metadata of its own; the SDK logs in there and the token is for the same resource", async () => {
+    const provider = new MemoryProvider();
+    const { client } = await connectWithOAuth(provider, "/alpha/mcp");
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    await client.close();
+    const token = provider.saved?.access_token as string;
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()) as {
+      aud: string;
+    };
+    expect(claims.aud).toBe(`${gw.url}/mcp/alpha`);
+    const canonical = await fetch(`${gw.url}/mcp/alpha`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
+      }),
+    });
+    expect(canonical.status).toBe(200);
+    await canonical.body?.cancel();
+    const prm = (await (await fetch(`${gw.url}/.well-known/oauth-protected-resource/alpha/mcp`)).json()) as {
+      resource: string;
+    };
+    expect(prm.resource).toBe(`${gw.url}/alpha/mcp`);
+    expect((await fetch(`${gw.url}/.well-known/oauth-protected-resource/nope/mcp`)).status).toBe(404);
+  });
+
   test("a server declaring its own scopes: the challenge names them, the SDK asks for them and gets in", async () => {
     const provider = new MemoryProvider();
-    const { client } = await connectWithOAuth(provider, "scoped");
+    const { client } = await connectWithOAuth(provider, "/mcp/scoped");
     expect(provider.authorizationUrl?.searchParams.get("scope")?.split(" ").sort()).toEqual([
       "mcp",
       "notes:read",
