@@ -140,7 +140,7 @@ describe("access, sessions and origins", () => {
     expect(challenge).toContain(
       `resource_metadata="${gateway.url}/.well-known/oauth-protected-resource/mcp/private"`,
     );
-    expect(challenge).toContain('scope="mcp:read"');
+    expect(challenge).toContain('scope="mcp mcp:read"');
     expect(challenge).not.toContain("error=");
     const bad = await fetch(`${gateway.url}/mcp/private`, {
       method: "POST",

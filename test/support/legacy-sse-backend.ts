@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { z } from "zod";
-import type { ReceivedRequest } from "./mcp-backend.ts";
+import { type ReceivedRequest, registerEchoAndProgress } from "./mcp-backend.ts";
 
 export interface LegacySseBackend {
   /** The SSE URL a legacy client GETs (the server then names `/messages?sessionId=…`). */
@@ -31,27 +31,7 @@ export async function startLegacySseBackend(): Promise<LegacySseBackend> {
       { name: "legacy-backend", version: "1.0.0" },
       { capabilities: { logging: {} } },
     );
-    server.registerTool(
-      "echo",
-      { description: "Echoes text", inputSchema: { text: z.string() } },
-      async ({ text }) => ({ content: [{ type: "text", text }] }),
-    );
-    server.registerTool(
-      "progress",
-      { description: "Sends progress then answers", inputSchema: { steps: z.number().int().min(1).max(20) } },
-      async ({ steps }, extra) => {
-        const token = extra._meta?.progressToken;
-        for (let i = 1; i <= steps; i++) {
-          if (token !== undefined) {
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, progress: i, total: steps },
-            });
-          }
-        }
-        return { content: [{ type: "text", text: `done after ${steps}` }] };
-      },
-    );
+    registerEchoAndProgress(server);
     server.registerTool("log", { description: "Logs, then answers" }, async (extra) => {
       await extra.sendNotification({
         method: "notifications/message",

@@ -39,27 +39,7 @@ export async function startMcpBackend(): Promise<McpBackend> {
       { name: "test-backend", version: "1.0.0" },
       { capabilities: { logging: {} } },
     );
-    server.registerTool(
-      "echo",
-      { description: "Echoes text", inputSchema: { text: z.string() } },
-      async ({ text }) => ({ content: [{ type: "text", text }] }),
-    );
-    server.registerTool(
-      "progress",
-      { description: "Sends progress then answers", inputSchema: { steps: z.number().int().min(1).max(20) } },
-      async ({ steps }, extra) => {
-        const token = extra._meta?.progressToken;
-        for (let i = 1; i <= steps; i++) {
-          if (token !== undefined) {
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, progress: i, total: steps, message: `step ${i}` },
-            });
-          }
-        }
-        return { content: [{ type: "text", text: `done after ${steps}` }] };
-      },
-    );
+    registerEchoAndProgress(server);
     registerConformanceTools(server);
     server.registerTool(
       "wait",
@@ -145,6 +125,31 @@ export async function startMcpBackend(): Promise<McpBackend> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `echo` (text back) and `progress` (N progress notifications, then the result). */
+export function registerEchoAndProgress(server: McpServer): void {
+  server.registerTool(
+    "echo",
+    { description: "Echoes text", inputSchema: { text: z.string() } },
+    async ({ text }) => ({ content: [{ type: "text", text }] }),
+  );
+  server.registerTool(
+    "progress",
+    { description: "Sends progress then answers", inputSchema: { steps: z.number().int().min(1).max(20) } },
+    async ({ steps }, extra) => {
+      const token = extra._meta?.progressToken;
+      for (let i = 1; i <= steps; i++) {
+        if (token !== undefined) {
+          await extra.sendNotification({
+            method: "notifications/progress",
+            params: { progressToken: token, progress: i, total: steps, message: `step ${i}` },
+          });
+        }
+      }
+      return { content: [{ type: "text", text: `done after ${steps}` }] };
+    },
+  );
 }
 
 /** Tools named as the conformance suite's server scenarios expect (logging, progress, content, sampling, elicitation). */
