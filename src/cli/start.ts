@@ -1,5 +1,6 @@
 import { createApp } from "../app.ts";
 import { createContext } from "../context.ts";
+import { serveHandlers } from "../http/serve.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
@@ -9,7 +10,7 @@ const PRUNE_INTERVAL_MS = 10 * 60_000;
  * Bun closes a connection idle this long (seconds; 255 is Bun's maximum). Elysia's default of 30 s
  * would cut quiet streams; long-lived SSE handlers still send heartbeats or disable it per request.
  */
-const IDLE_TIMEOUT_SECONDS = 255;
+export const IDLE_TIMEOUT_SECONDS = 255;
 
 export const startCommand: Command = {
   name: "start",
@@ -48,23 +49,27 @@ ${CONFIG_FLAGS_HELP}
     ctx.onClose(() => clearInterval(prune));
 
     const app = createApp(ctx);
+    let server: ReturnType<typeof Bun.serve>;
     try {
-      app.listen({
+      server = Bun.serve({
         hostname: config.host,
         port: config.port,
         maxRequestBodySize: config.maxBodyBytes,
         idleTimeout: IDLE_TIMEOUT_SECONDS,
-        // Elysia turns SO_REUSEPORT on: a second gateway on the same port would silently share it.
+        // A second gateway on the same port must fail, not silently share it (SO_REUSEPORT).
         reusePort: false,
         // Never Bun's development error pages, whatever NODE_ENV says.
         development: false,
+        ...serveHandlers(app, ctx),
       });
     } catch (error) {
       ctx.logger.error({ err: error }, `cannot listen on ${config.host}:${config.port}`);
       await ctx.close();
       return 1;
     }
-    const port = app.server?.port ?? config.port;
+    // Elysia handlers read the server from here (client IP for rate limits); app.stop() stops it.
+    app.server = server;
+    const port = server.port ?? config.port;
     ctx.logger.info(
       { host: config.host, port, publicUrl: config.publicUrl, dataDir: config.dataDir },
       `listening on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port} (public URL ${config.publicUrl})`,

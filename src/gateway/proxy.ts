@@ -1,6 +1,8 @@
 import type { Clock } from "../clock.ts";
 import { readText } from "../http/body.ts";
 import { corsHeaders, originAllowed } from "../http/cors.ts";
+import { declaredTooLarge } from "../http/request-hooks.ts";
+import { searchOf } from "../http/url-parts.ts";
 import type { Logger } from "../logger.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
 import type { KeyStore } from "../oauth/keys.ts";
@@ -85,11 +87,26 @@ export class McpProxy {
     if (origin !== null && !originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
       return rpcError(403, null, -32600, "Origin not allowed");
     }
-    const cors = origin === null ? {} : corsHeaders(origin, MCP_CORS);
+    if (origin === null) {
+      return request.method === "OPTIONS"
+        ? new Response(null, { status: 204 })
+        : this.serve(request, serverName);
+    }
+    const cors = corsHeaders(origin, MCP_CORS);
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
     const response = await this.serve(request, serverName);
     for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
     return response;
+  }
+
+  /**
+   * RFC 9728 metadata of the URL the client used: clients require its `resource` to be a prefix of
+   * that URL, so the alias `/{server}/mcp` has metadata of its own (the same resource).
+   */
+  private resourceMetadataUrl(request: Request, server: McpServer): string {
+    const alias = new URL(request.url).pathname === `/${server.name}/mcp`;
+    const path = alias ? `${server.name}/mcp` : `mcp/${server.name}`;
+    return `${this.options.publicUrl}/.well-known/oauth-protected-resource/${path}`;
   }
 
   private async serve(request: Request, serverName: string): Promise<Response> {
@@ -101,10 +118,9 @@ export class McpProxy {
     if (server.authRequired) {
       const resource = resources.serverResource(server.name);
       const result = await bearer.authenticate(request.headers.get("authorization"), resource);
-      const resourceMetadata = `${this.options.publicUrl}/.well-known/oauth-protected-resource/mcp/${server.name}`;
       if (!result.ok) {
         const challenge = wwwAuthenticate({
-          resourceMetadata,
+          resourceMetadata: this.resourceMetadataUrl(request, server),
           scope: scopesOfServer(server),
           error: result.error,
           description: result.error ? result.description : undefined,
@@ -114,7 +130,7 @@ export class McpProxy {
       if (!registry.canAccess(server, result.principal)) return notFound();
       if (server.scopes.length > 0 && !scopeCovers(result.claims.scope, server.scopes)) {
         const challenge = wwwAuthenticate({
-          resourceMetadata,
+          resourceMetadata: this.resourceMetadataUrl(request, server),
           scope: scopesOfServer(server),
           error: "insufficient_scope",
         });
@@ -143,11 +159,12 @@ export class McpProxy {
       }
     }
 
+    // Read whole (not streamed): a fixed-length upload is cheaper for both sides, and the JSON-RPC
+    // id of a 502/504 body comes from it (parsed only then).
     let body: string | undefined;
-    let rpcId: JsonRpcId = null;
     if (request.method === "POST") {
       const declared = request.headers.get("content-length");
-      if (declared !== null && /^\d+$/.test(declared) && Number(declared) <= this.options.maxBodyBytes) {
+      if (declared !== null && !declaredTooLarge(declared, this.options.maxBodyBytes)) {
         body = await request.text(); // declared and within the limit: one read
       } else {
         const text = await readText(request, this.options.maxBodyBytes);
@@ -155,7 +172,6 @@ export class McpProxy {
           return rpcError(413, null, -32600, `Request body larger than ${this.options.maxBodyBytes} bytes`);
         body = text.value;
       }
-      rpcId = jsonRpcId(body);
     }
 
     const headers = new Headers();
@@ -165,25 +181,29 @@ export class McpProxy {
     }
     let backendHeaders: Record<string, string>;
     try {
-      const [credential, context] = await Promise.all([
-        this.deps.backendAuth.headers(server.id),
-        userContextHeaders(
-          server,
-          caller,
-          this.deps.keys,
-          this.options.publicUrl,
-          this.deps.clock.now(),
-          this.options.userAssertionSeconds,
-        ),
-      ]);
-      backendHeaders = { ...credential, ...context };
+      if (caller === undefined || server.userContext === "none") {
+        backendHeaders = await this.deps.backendAuth.headers(server.id);
+      } else {
+        const [credential, context] = await Promise.all([
+          this.deps.backendAuth.headers(server.id),
+          userContextHeaders(
+            server,
+            caller,
+            this.deps.keys,
+            this.options.publicUrl,
+            this.deps.clock.now(),
+            this.options.userAssertionSeconds,
+          ),
+        ]);
+        backendHeaders = { ...credential, ...context };
+      }
       for (const [name, value] of Object.entries(backendHeaders)) headers.set(name, value);
     } catch (error) {
       logger.error(
         { server: server.name, err: error instanceof Error ? error.message : String(error) },
         "backend credential unavailable",
       );
-      return rpcError(502, rpcId, -32000, "Backend credential unavailable");
+      return rpcError(502, jsonRpcId(body), -32000, "Backend credential unavailable");
     }
 
     if (server.transport === "sse") {
@@ -199,7 +219,7 @@ export class McpProxy {
       });
     }
 
-    const query = new URL(request.url).search;
+    const query = searchOf(request.url);
     // One controller aborts the upstream request on the first-byte timeout or when the client goes away.
     const upstreamAbort = new AbortController();
     let timedOut = false;
@@ -221,14 +241,14 @@ export class McpProxy {
     } catch (error) {
       if (timedOut) {
         logger.warn({ server: server.name, timeoutMs: server.timeoutMs }, "backend timed out");
-        return rpcError(504, rpcId, -32000, "Backend timed out");
+        return rpcError(504, jsonRpcId(body), -32000, "Backend timed out");
       }
       if (request.signal.aborted) return new Response(null, { status: 499 });
       logger.warn(
         { server: server.name, err: error instanceof Error ? error.message : String(error) },
         "backend unreachable",
       );
-      return rpcError(502, rpcId, -32000, "Backend unreachable");
+      return rpcError(502, jsonRpcId(body), -32000, "Backend unreachable");
     } finally {
       clearTimeout(timer);
     }
@@ -286,8 +306,9 @@ export function rpcError(
   );
 }
 
-/** The id of a single JSON-RPC request body, or null (notification, batch, not JSON). */
-function jsonRpcId(body: string): JsonRpcId {
+/** The id of a single JSON-RPC request body, or null (notification, batch, not JSON, no body). */
+function jsonRpcId(body: string | undefined): JsonRpcId {
+  if (body === undefined) return null;
   try {
     const parsed: unknown = JSON.parse(body);
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "id" in parsed) {

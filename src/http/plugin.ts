@@ -1,23 +1,25 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { jsonError } from "./errors.ts";
+import { bodyTooLarge, declaredTooLarge, RequestLog, SECURITY_HEADERS } from "./request-hooks.ts";
 
 /**
  * Cross-cutting HTTP behaviour: one log line per request, baseline security headers, the body
- * size limit, and errors mapped to JSON instead of stack traces.
+ * size limit, and errors mapped to JSON instead of stack traces. Routes served straight from
+ * Bun.serve get the same through `withRequestHooks`.
  */
 export function httpPlugin(ctx: AppContext) {
   const started = new WeakMap<Request, number>();
-  const { logger, config } = ctx;
+  const log = new RequestLog(ctx.logger);
+  const { maxBodyBytes } = ctx.config;
 
   return new Elysia({ name: "http" })
     .onRequest(({ request, set }) => {
-      started.set(request, performance.now());
-      set.headers["x-content-type-options"] = "nosniff";
-      set.headers["referrer-policy"] = "no-referrer";
-      const declared = request.headers.get("content-length");
-      if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > config.maxBodyBytes)) {
-        return jsonError(413, "invalid_request", `request body is larger than ${config.maxBodyBytes} bytes`);
+      const start = log.start();
+      if (start !== undefined) started.set(request, start);
+      for (const [name, value] of SECURITY_HEADERS) set.headers[name] = value;
+      if (declaredTooLarge(request.headers.get("content-length"), maxBodyBytes)) {
+        return bodyTooLarge(maxBodyBytes);
       }
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
@@ -25,24 +27,11 @@ export function httpPlugin(ctx: AppContext) {
       if (code === "PARSE") return jsonError(400, "invalid_request", "the request body could not be parsed");
       if (code === "VALIDATION") return jsonError(400, "invalid_request", "the request is not valid");
       if (code === "INVALID_COOKIE_SIGNATURE") return jsonError(400, "invalid_request", "invalid cookie");
-      logger.error(
-        { err: error, method: request.method, path: new URL(request.url).pathname },
-        "unhandled error while serving a request",
-      );
-      return jsonError(500, "server_error", "the gateway failed to handle this request");
+      return log.failure(request, error);
     })
     .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
-      const start = started.get(request);
       const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
-      logger.info(
-        {
-          method: request.method,
-          path: new URL(request.url).pathname,
-          status,
-          duration_ms: start === undefined ? undefined : Math.round((performance.now() - start) * 100) / 100,
-        },
-        "request",
-      );
+      log.write(request, status, started.get(request));
     })
     .as("global");
 }

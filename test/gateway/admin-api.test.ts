@@ -74,7 +74,6 @@ describe("admin API: servers", () => {
       [{ name: "ok", url: "http://metadata.google.internal/" }, "url"],
       [{ name: "ok", url: "not a url" }, "url"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", timeout_ms: 5 }, "timeout_ms"],
-      [{ name: "ok", url: "http://127.0.0.1/mcp", transport: "sse" }, "transport"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", transport: "stdio" }, "transport"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", user_context: "root" }, "user_context"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", extra: 1 }, "body"],

@@ -1,3 +1,4 @@
+import { attachApp } from "../../src/http/serve.ts";
 import { type TestGateway, testGateway } from "./context.ts";
 
 export interface ListeningGateway extends TestGateway {
@@ -14,20 +15,16 @@ export async function listeningGateway(
   env: Record<string, string> = {},
   options: Parameters<typeof testGateway>[1] = {},
 ): Promise<ListeningGateway> {
-  let handler:
-    | ((request: Request, server: ReturnType<typeof Bun.serve>) => Response | Promise<Response>)
-    | undefined;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
-    fetch: (request, srv) => (handler ? handler(request, srv) : new Response("starting", { status: 503 })),
+    fetch: () => new Response("starting", { status: 503 }),
   });
   const url = `http://127.0.0.1:${server.port}`;
   const gateway = await testGateway({ MCP_PUBLIC_URL: url, ...env }, options);
-  const app = gateway.app;
-  handler = (request, _srv) => app.handle(request) as Promise<Response>;
-  void server;
+  // The same dispatch as `start`: the MCP proxy routes from Bun.serve, the rest through the app.
+  attachApp(server, gateway.app, gateway.ctx);
   return {
     ...gateway,
     url,
