@@ -10,6 +10,8 @@ import { bodyTooLarge, declaredTooLarge, RequestLog, SECURITY_HEADERS } from "./
  */
 export function httpPlugin(ctx: AppContext) {
   const started = new WeakMap<Request, number>();
+  // onAfterResponse does not see a response produced in onError: its status is kept here.
+  const failedWith = new WeakMap<Request, number>();
   const log = new RequestLog(ctx.logger);
   const { maxBodyBytes } = ctx.config;
 
@@ -23,15 +25,23 @@ export function httpPlugin(ctx: AppContext) {
       }
     })
     .onError({ as: "global" }, ({ code, error, request }) => {
-      if (code === "NOT_FOUND") return jsonError(404, "not_found", "no such endpoint");
-      if (code === "PARSE") return jsonError(400, "invalid_request", "the request body could not be parsed");
-      if (code === "VALIDATION") return jsonError(400, "invalid_request", "the request is not valid");
-      if (code === "INVALID_COOKIE_SIGNATURE") return jsonError(400, "invalid_request", "invalid cookie");
-      return log.failure(request, error);
+      const response = errorResponse(code, () => log.failure(request, error));
+      failedWith.set(request, response.status);
+      return response;
     })
     .onAfterResponse({ as: "global" }, ({ request, set, responseValue }) => {
-      const status = responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200);
+      const status =
+        failedWith.get(request) ??
+        (responseValue instanceof Response ? responseValue.status : Number(set.status ?? 200));
       log.write(request, status, started.get(request));
     })
     .as("global");
+}
+
+function errorResponse(code: unknown, unexpected: () => Response): Response {
+  if (code === "NOT_FOUND") return jsonError(404, "not_found", "no such endpoint");
+  if (code === "PARSE") return jsonError(400, "invalid_request", "the request body could not be parsed");
+  if (code === "VALIDATION") return jsonError(400, "invalid_request", "the request is not valid");
+  if (code === "INVALID_COOKIE_SIGNATURE") return jsonError(400, "invalid_request", "invalid cookie");
+  return unexpected();
 }

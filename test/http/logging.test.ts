@@ -14,6 +14,19 @@ test("one JSON line per request with method, path, status and duration; no query
   await gateway.close();
 });
 
+test("a response made by the error handler (unknown path, unknown method) is logged with its own status", async () => {
+  const gateway = await testGateway();
+  expect((await gateway.request("/no/such/endpoint")).status).toBe(404);
+  expect((await gateway.request("/auth/me", { method: "PUT" })).status).toBe(404);
+  await Bun.sleep(10);
+  const lines = gateway.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === "request");
+  expect(lines.map((l) => [l.path, l.status])).toEqual([
+    ["/no/such/endpoint", 404],
+    ["/auth/me", 404],
+  ]);
+  await gateway.close();
+});
+
 test("passwords, tokens, cookies, Authorization headers and secrets never reach the logs", async () => {
   const gateway = await testGateway({ LOG_LEVEL: "trace", ALLOW_REGISTRATION: "true" });
   await createUser(gateway, "alice");
