@@ -5,6 +5,8 @@ import type { BackendCredential } from "./types.ts";
 
 interface CachedToken {
   token: string;
+  /** `Authorization: Bearer …`, built once per token. */
+  headers: Record<string, string>;
   /** Unix ms; Infinity when the token endpoint gave no expires_in. */
   expiresAt: number;
 }
@@ -26,6 +28,8 @@ export interface BackendAuthOptions {
 export class BackendAuth {
   private readonly tokens = new Map<string, CachedToken>();
   private readonly inflight = new Map<string, Promise<CachedToken>>();
+  /** Headers of static credentials (none, headers, bearer), once decrypted. */
+  private readonly fixed = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly registry: ServerRegistry,
@@ -36,26 +40,40 @@ export class BackendAuth {
     registry.onChange((id) => {
       this.tokens.delete(id);
       this.inflight.delete(id);
+      this.fixed.delete(id);
     });
   }
 
+  /**
+   * The headers when they are at hand without I/O (the hot path): a decrypted static credential,
+   * or a client-credentials token not yet due for refresh. Undefined otherwise: call `headers`.
+   */
+  ready(serverId: string): Record<string, string> | undefined {
+    const fixed = this.fixed.get(serverId);
+    if (fixed) return fixed;
+    const cached = this.tokens.get(serverId);
+    return cached && cached.expiresAt - this.options.refreshMarginMs > this.clock.now()
+      ? cached.headers
+      : undefined;
+  }
+
   async headers(serverId: string): Promise<Record<string, string>> {
-    const credential = await this.registry.credential(serverId);
+    const pending = this.registry.credential(serverId);
+    const credential = await pending;
+    // Kept only if the server did not change meanwhile (its credential would be a new promise).
+    const keep = (headers: Record<string, string>) => {
+      if (this.registry.credential(serverId) === pending) this.fixed.set(serverId, headers);
+      return headers;
+    };
     switch (credential.kind) {
       case "none":
-        return {};
+        return keep({});
       case "headers":
-        return credential.headers;
+        return keep(credential.headers);
       case "bearer":
-        return { Authorization: `Bearer ${credential.token}` };
-      case "client_credentials": {
-        const cached = this.tokens.get(serverId);
-        const token =
-          cached && cached.expiresAt - this.options.refreshMarginMs > this.clock.now()
-            ? cached
-            : await this.refresh(serverId);
-        return { Authorization: `Bearer ${token.token}` };
-      }
+        return keep({ Authorization: `Bearer ${credential.token}` });
+      case "client_credentials":
+        return this.ready(serverId) ?? (await this.refresh(serverId)).headers;
     }
   }
 
@@ -125,6 +143,7 @@ export class BackendAuth {
       typeof json.expires_in === "number" && json.expires_in > 0 ? json.expires_in : undefined;
     return {
       token: json.access_token,
+      headers: { Authorization: `Bearer ${json.access_token}` },
       expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + expiresIn * 1000,
     };
   }

@@ -10,6 +10,9 @@ import type { RevocationList } from "../oauth/revocation.ts";
  * (expiry, revocation, the user still active). Saves one signature verification per request.
  * Bounded: the oldest entries are dropped first.
  */
+/** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
+const MAX_AUTHORIZATION_LENGTH = 8200;
+
 export class CachedBearer {
   private readonly verified = new Map<string, AccessTokenClaims>();
 
@@ -21,21 +24,32 @@ export class CachedBearer {
     private readonly max: number,
   ) {}
 
+  /**
+   * The answer for a token already verified for this audience and still good, without a promise
+   * (the hot path); undefined when the full check has to run.
+   */
+  cached(authorization: string | null, audience: string): BearerResult | undefined {
+    if (authorization === null || authorization.length > MAX_AUTHORIZATION_LENGTH) return undefined;
+    const key = `${audience} ${authorization}`;
+    const claims = this.verified.get(key);
+    if (!claims) return undefined;
+    const principal = this.users.principal(claims.sub);
+    if (
+      claims.exp * 1000 > this.clock.now() &&
+      !this.revocations.isRevoked(claims.jti) &&
+      principal?.isActive
+    ) {
+      return { ok: true, principal, claims, token: authorization.slice(7).trim() };
+    }
+    this.verified.delete(key);
+    return undefined;
+  }
+
   async authenticate(authorization: string | null, audience: string): Promise<BearerResult> {
-    if (authorization !== null && authorization.length <= 8200) {
+    const hit = this.cached(authorization, audience);
+    if (hit) return hit;
+    if (authorization !== null && authorization.length <= MAX_AUTHORIZATION_LENGTH) {
       const key = `${audience} ${authorization}`;
-      const claims = this.verified.get(key);
-      if (claims) {
-        const principal = this.users.principal(claims.sub);
-        if (
-          claims.exp * 1000 > this.clock.now() &&
-          !this.revocations.isRevoked(claims.jti) &&
-          principal?.isActive
-        ) {
-          return { ok: true, principal, claims, token: authorization.slice(7).trim() };
-        }
-        this.verified.delete(key);
-      }
       const result = await this.bearer.authenticate(authorization, audience);
       if (result.ok) {
         if (this.verified.size >= this.max) {

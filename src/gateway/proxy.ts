@@ -117,7 +117,9 @@ export class McpProxy {
     let caller: Caller | undefined;
     if (server.authRequired) {
       const resource = resources.serverResource(server.name);
-      const result = await bearer.authenticate(request.headers.get("authorization"), resource);
+      const authorization = request.headers.get("authorization");
+      const result =
+        bearer.cached(authorization, resource) ?? (await bearer.authenticate(authorization, resource));
       if (!result.ok) {
         const challenge = wwwAuthenticate({
           resourceMetadata: this.resourceMetadataUrl(request, server),
@@ -182,7 +184,8 @@ export class McpProxy {
     let backendHeaders: Record<string, string>;
     try {
       if (caller === undefined || server.userContext === "none") {
-        backendHeaders = await this.deps.backendAuth.headers(server.id);
+        backendHeaders =
+          this.deps.backendAuth.ready(server.id) ?? (await this.deps.backendAuth.headers(server.id));
       } else {
         const [credential, context] = await Promise.all([
           this.deps.backendAuth.headers(server.id),

@@ -121,3 +121,30 @@ test("token endpoint down → 502 JSON-RPC error, and refresh-token reports the 
   });
   expect(forced.status).toBe(502);
 });
+
+test("a static credential changed through the API is used from the very next request", async () => {
+  const setup = await adminAndUser(gateway);
+  const server = await createServer(gateway, setup.adminToken, {
+    name: "static",
+    url: backend.url,
+    auth_required: false,
+    credential: { type: "bearer", token: "first-secret" },
+  });
+  const { client } = await sdkClient(`${gateway.url}/mcp/static`);
+  await client.listTools();
+  expect(backend.received.at(-1)?.headers.authorization).toBe("Bearer first-secret");
+
+  const patched = await gateway.request(`/admin/api/mcp-servers/${server.id}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${setup.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ credential: { type: "headers", headers: { "X-Api-Key": "second-secret" } } }),
+  });
+  expect(patched.status).toBe(200);
+  const after = await sdkClient(`${gateway.url}/mcp/static`);
+  await after.client.listTools();
+  const last = backend.received.at(-1)?.headers;
+  expect(last?.["x-api-key"]).toBe("second-secret");
+  expect(last?.authorization).toBeUndefined();
+  await client.close();
+  await after.client.close();
+});
