@@ -7,10 +7,12 @@ import type { Logger } from "../logger.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
 import type { KeyStore } from "../oauth/keys.ts";
 import type { ResourceCatalog } from "../oauth/resources.ts";
+import { scopeCovers } from "../oauth/scopes.ts";
 import type { BackendAuth } from "./backend-auth.ts";
 import type { CachedBearer } from "./bearer-cache.ts";
 import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import type { ServerRegistry } from "./registry.ts";
+import { rpcError } from "./rpc-error.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
 import type { McpServer } from "./types.ts";
@@ -123,7 +125,7 @@ export class McpProxy {
       if (!result.ok) {
         const challenge = wwwAuthenticate({
           resourceMetadata: this.resourceMetadataUrl(request, server),
-          scope: scopesOfServer(server),
+          scope: resources.scopesOf(resource)?.join(" "),
           error: result.error,
           description: result.error ? result.description : undefined,
         });
@@ -133,7 +135,7 @@ export class McpProxy {
       if (server.scopes.length > 0 && !scopeCovers(result.claims.scope, server.scopes)) {
         const challenge = wwwAuthenticate({
           resourceMetadata: this.resourceMetadataUrl(request, server),
-          scope: scopesOfServer(server),
+          scope: resources.scopesOf(resource)?.join(" "),
           error: "insufficient_scope",
         });
         return rpcError(403, null, -32001, "The access token lacks a scope this server requires", {
@@ -281,32 +283,8 @@ export class McpProxy {
   }
 }
 
-/** What a token for this server must carry: `mcp` and the server's own scopes (RFC 6750 §3 scope). */
-function scopesOfServer(server: McpServer): string {
-  return ["mcp", ...server.scopes.filter((s) => s !== "mcp")].join(" ");
-}
-
-function scopeCovers(granted: string, required: readonly string[]): boolean {
-  const have = granted.split(" ");
-  return required.every((scope) => have.includes(scope));
-}
-
 function notFound(): Response {
   return rpcError(404, null, -32001, "Server not found");
-}
-
-/** A JSON-RPC error response (MCP clients parse these bodies). */
-export function rpcError(
-  status: number,
-  id: JsonRpcId,
-  code: number,
-  message: string,
-  headers: Record<string, string> = {},
-): Response {
-  return Response.json(
-    { jsonrpc: "2.0", id, error: { code, message } },
-    { status, headers: { "Cache-Control": "no-store", ...headers } },
-  );
 }
 
 /** The id of a single JSON-RPC request body, or null (notification, batch, not JSON, no body). */

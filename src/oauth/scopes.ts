@@ -21,8 +21,8 @@ export function parseScope(
   return parts.sort().join(" ");
 }
 
-/** True when every scope of `asked` is in `granted`. */
-export function scopeCovers(granted: string, asked: string): boolean {
-  const have = new Set(granted.split(" "));
-  return asked.split(" ").every((s) => have.has(s));
+/** True when every scope of `asked` (space-separated, or a list) is in `granted`. */
+export function scopeCovers(granted: string, asked: string | readonly string[]): boolean {
+  const have = granted.split(" ");
+  return (typeof asked === "string" ? asked.split(" ") : asked).every((s) => have.includes(s));
 }

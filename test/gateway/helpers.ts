@@ -41,3 +41,24 @@ export async function sdkClient(
   await client.connect(transport);
   return { client, transport };
 }
+
+/** An `initialize` request as a raw Streamable HTTP client sends it. */
+export const INITIALIZE = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+} as const;
+
+/** POSTs one JSON-RPC message with the Content-Type and Accept a Streamable HTTP client sends. */
+export function postMessage(url: string, message: unknown, headers: Record<string, string> = {}) {
+  return fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...headers,
+    },
+    body: JSON.stringify(message),
+  });
+}

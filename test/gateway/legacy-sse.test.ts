@@ -5,7 +5,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { type LegacySseBackend, startLegacySseBackend } from "../support/legacy-sse-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
-import { adminAndUser, createServer, sdkClient, tokenFor } from "./helpers.ts";
+import { adminAndUser, createServer, INITIALIZE, sdkClient, tokenFor } from "./helpers.ts";
 
 let gateway: ListeningGateway;
 let backend: LegacySseBackend;
@@ -32,13 +32,6 @@ const rpc = (body: unknown, token: string, extra: Record<string, string> = {}) =
   body: JSON.stringify(body),
 });
 
-const initialize = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-};
-
 async function legacyServer(extra: Record<string, unknown> = {}) {
   return createServer(gateway, setup.adminToken, {
     name: "legacy",
@@ -50,7 +43,7 @@ async function legacyServer(extra: Record<string, unknown> = {}) {
 }
 
 describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
-  test("the SDK client: initialize, tools, progress, logging, sampling, DELETE; backend sees gateway credential and user headers only", async () => {
+  test("the SDK client: INITIALIZE, tools, progress, logging, sampling, DELETE; backend sees gateway credential and user headers only", async () => {
     await legacyServer({ user_context: "headers", credential: { type: "bearer", token: "legacy-secret" } });
     const token = await tokenFor(gateway, "alice", "legacy");
     const { client, transport } = await sdkClient(`${gateway.url}/mcp/legacy`, token, {
@@ -106,7 +99,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
   test("a request's answer streams as SSE; a JSON-only client gets JSON; the session id is refused to another user", async () => {
     await legacyServer();
     const alice = await tokenFor(gateway, "alice", "legacy");
-    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(initialize, alice));
+    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(INITIALIZE, alice));
     expect(init.status).toBe(200);
     const sessionId = init.headers.get("mcp-session-id") ?? "";
     expect(sessionId.length).toBeGreaterThan(20);
@@ -173,7 +166,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
       body: "{not json",
     });
     expect(malformed.status).toBe(400);
-    const batch = await fetch(`${gateway.url}/mcp/legacy`, rpc([initialize], alice));
+    const batch = await fetch(`${gateway.url}/mcp/legacy`, rpc([INITIALIZE], alice));
     expect(batch.status).toBe(400);
 
     const get = await fetch(`${gateway.url}/mcp/legacy`, {
@@ -186,7 +179,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
   test("a GET stream receives what the server sends outside a request; a second GET → 409", async () => {
     await legacyServer();
     const alice = await tokenFor(gateway, "alice", "legacy");
-    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(initialize, alice));
+    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(INITIALIZE, alice));
     const sessionId = init.headers.get("mcp-session-id") ?? "";
     await init.body?.cancel();
     const headers = {
@@ -225,7 +218,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
   test("backend down → 502 with the request id; backend killed mid-request → the stream ends with an error and the session is gone", async () => {
     await legacyServer();
     const alice = await tokenFor(gateway, "alice", "legacy");
-    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(initialize, alice));
+    const init = await fetch(`${gateway.url}/mcp/legacy`, rpc(INITIALIZE, alice));
     const sessionId = init.headers.get("mcp-session-id") ?? "";
     await init.body?.cancel();
     const session = { "mcp-session-id": sessionId };
@@ -251,7 +244,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
     expect(after.status).toBe(404);
 
     await backend.close();
-    const down = await fetch(`${gateway.url}/mcp/legacy`, rpc({ ...initialize, id: 77 }, alice));
+    const down = await fetch(`${gateway.url}/mcp/legacy`, rpc({ ...INITIALIZE, id: 77 }, alice));
     expect(down.status).toBe(502);
     expect(await down.json()).toMatchObject({ id: 77, error: { code: -32000 } });
     const health = await gateway.app.decorator.gateway.health.check(
@@ -278,7 +271,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
         timeout_ms: 300,
       });
       const alice = await tokenFor(gateway, "alice", "silent");
-      const response = await fetch(`${gateway.url}/mcp/silent`, rpc({ ...initialize, id: "i" }, alice));
+      const response = await fetch(`${gateway.url}/mcp/silent`, rpc({ ...INITIALIZE, id: "i" }, alice));
       expect(response.status).toBe(504);
       expect(await response.json()).toMatchObject({ id: "i", error: { code: -32000 } });
     } finally {
@@ -303,7 +296,7 @@ describe("legacy HTTP+SSE backends, bridged to Streamable HTTP", () => {
         open_to_all: true,
       });
       const alice = await tokenFor(gateway, "alice", "evil");
-      const response = await fetch(`${gateway.url}/mcp/evil`, rpc(initialize, alice));
+      const response = await fetch(`${gateway.url}/mcp/evil`, rpc(INITIALIZE, alice));
       expect(response.status).toBe(502);
     } finally {
       evil.stop(true);

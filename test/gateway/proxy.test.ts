@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
-import { adminAndUser, createServer, sdkClient, tokenFor } from "./helpers.ts";
+import { adminAndUser, createServer, INITIALIZE, postMessage, sdkClient, tokenFor } from "./helpers.ts";
 
 let gateway: ListeningGateway;
 let backend: McpBackend;
@@ -79,12 +79,7 @@ describe("per-server proxy with the SDK client", () => {
         "x-user-assertion": "forged",
         "x-client-id": "forged",
       },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
-      }),
+      body: JSON.stringify(INITIALIZE),
     });
     expect(response.status).toBe(200);
     await response.text();
@@ -226,12 +221,7 @@ describe("access, sessions and origins", () => {
         "content-type": "application/json",
         accept: "application/json, text/event-stream",
       },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
-      }),
+      body: JSON.stringify(INITIALIZE),
     });
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get("access-control-expose-headers")).toContain("Mcp-Session-Id");
@@ -330,35 +320,22 @@ describe("backend failures", () => {
   }, 20_000);
 });
 
-const INIT = {
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
-};
-
 function rpc(
   url: string,
   session: string | undefined,
   message: unknown,
   headers: Record<string, string> = {},
 ) {
-  return fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      "mcp-protocol-version": "2025-06-18",
-      ...(session ? { "mcp-session-id": session } : {}),
-      ...headers,
-    },
-    body: JSON.stringify(message),
+  return postMessage(url, message, {
+    "mcp-protocol-version": "2025-06-18",
+    ...(session ? { "mcp-session-id": session } : {}),
+    ...headers,
   });
 }
 
 /** initialize + notifications/initialized over raw HTTP; returns the session id. */
 async function openSession(url: string, headers: Record<string, string> = {}): Promise<string> {
-  const init = await rpc(url, undefined, INIT, headers);
+  const init = await rpc(url, undefined, INITIALIZE, headers);
   expect(init.status).toBe(200);
   await init.text();
   const session = init.headers.get("mcp-session-id") ?? "";

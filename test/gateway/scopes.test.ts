@@ -9,7 +9,7 @@ import {
   registerClient,
 } from "../support/oauth-helpers.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
-import { adminAndUser, createServer } from "./helpers.ts";
+import { adminAndUser, createServer, INITIALIZE, postMessage } from "./helpers.ts";
 
 let gateway: ListeningGateway;
 let backend: McpBackend;
@@ -29,13 +29,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await gateway.close();
   await backend.close();
-});
-
-const initialize = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
 });
 
 async function tokenWithScope(scope: string | undefined): Promise<string> {
@@ -61,21 +54,15 @@ describe("scopes a backend server declares", () => {
       "mcp",
       "notes:read",
     ]);
-    const anonymous = await fetch(`${gateway.url}/mcp/notes`, { method: "POST", body: initialize });
+    const anonymous = await postMessage(`${gateway.url}/mcp/notes`, INITIALIZE);
     expect(anonymous.status).toBe(401);
     expect(anonymous.headers.get("www-authenticate")).toContain('scope="mcp notes:read"');
   });
 
   test("a token without them → 403 insufficient_scope naming every scope needed; with them → served", async () => {
     const narrow = await tokenWithScope("mcp");
-    const refused = await fetch(`${gateway.url}/mcp/notes`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${narrow}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: initialize,
+    const refused = await postMessage(`${gateway.url}/mcp/notes`, INITIALIZE, {
+      authorization: `Bearer ${narrow}`,
     });
     expect(refused.status).toBe(403);
     const challenge = refused.headers.get("www-authenticate") ?? "";
@@ -85,14 +72,8 @@ describe("scopes a backend server declares", () => {
     expect(backend.received.length).toBe(0);
 
     const full = await tokenWithScope(undefined);
-    const served = await fetch(`${gateway.url}/mcp/notes`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${full}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: initialize,
+    const served = await postMessage(`${gateway.url}/mcp/notes`, INITIALIZE, {
+      authorization: `Bearer ${full}`,
     });
     expect(served.status).toBe(200);
     await served.body?.cancel();

@@ -10,7 +10,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { createServer } from "../gateway/helpers.ts";
+import { createServer, INITIALIZE, postMessage } from "../gateway/helpers.ts";
 import { FakeClock } from "../support/clock.ts";
 import { createUser, login, STRONG_PASSWORD, tempDir } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
@@ -210,19 +210,8 @@ describe("MCP SDK client with an OAuthClientProvider", () => {
       aud: string;
     };
     expect(claims.aud).toBe(`${gw.url}/mcp/alpha`);
-    const canonical = await fetch(`${gw.url}/mcp/alpha`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } },
-      }),
+    const canonical = await postMessage(`${gw.url}/mcp/alpha`, INITIALIZE, {
+      authorization: `Bearer ${token}`,
     });
     expect(canonical.status).toBe(200);
     await canonical.body?.cancel();

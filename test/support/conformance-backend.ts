@@ -16,6 +16,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { readRequestBody } from "./mcp-backend.ts";
 
 export interface ConformanceBackend {
   /** The MCP endpoint, `http://127.0.0.1:{port}/mcp`. */
@@ -75,18 +76,6 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
     },
   };
 
-  const readBody = async (req: IncomingMessage): Promise<unknown> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text; // the transport answers a parse error
-    }
-  };
-
   const rpcError = (res: ServerResponse, status: number, code: number, message: string) => {
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
@@ -102,7 +91,7 @@ export async function startConformanceBackend(): Promise<ConformanceBackend> {
       return;
     }
     if (req.method === "GET" && req.headers["last-event-id"] !== undefined) resumptions++;
-    const body = req.method === "POST" ? await readBody(req) : undefined;
+    const body = req.method === "POST" ? await readRequestBody(req) : undefined;
     const sessionId = req.headers["mcp-session-id"];
     const known = typeof sessionId === "string" ? transports.get(sessionId) : undefined;
     if (known) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { z } from "zod";
-import { type ReceivedRequest, registerEchoAndProgress } from "./mcp-backend.ts";
+import { type ReceivedRequest, readRequestBody, registerEchoAndProgress } from "./mcp-backend.ts";
 
 export interface LegacySseBackend {
   /** The SSE URL a legacy client GETs (the server then names `/messages?sessionId=…`). */
@@ -55,20 +55,9 @@ export async function startLegacySseBackend(): Promise<LegacySseBackend> {
     return server;
   };
 
-  const readBody = async (req: IncomingMessage): Promise<unknown> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    try {
-      return text ? JSON.parse(text) : undefined;
-    } catch {
-      return text;
-    }
-  };
-
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    const body = req.method === "POST" ? await readBody(req) : undefined;
+    const body = req.method === "POST" ? await readRequestBody(req) : undefined;
     received.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, body });
     if (req.method === "GET" && url.pathname === "/sse") {
       const transport = new SSEServerTransport("/messages", res);

@@ -56,24 +56,12 @@ export async function startMcpBackend(): Promise<McpBackend> {
     return server;
   };
 
-  const readBody = async (req: IncomingMessage): Promise<unknown> => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString("utf8");
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text);
-    } catch {
-      return text; // the transport answers a parse error
-    }
-  };
-
   let abandoned = 0;
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     res.on("close", () => {
       if (!res.writableFinished) abandoned++;
     });
-    const body = req.method === "POST" ? await readBody(req) : undefined;
+    const body = req.method === "POST" ? await readRequestBody(req) : undefined;
     received.push({ method: req.method ?? "", url: req.url ?? "", headers: { ...req.headers }, body });
     const sessionId = req.headers["mcp-session-id"];
     let transport = typeof sessionId === "string" ? transports.get(sessionId) : undefined;
@@ -125,6 +113,19 @@ export async function startMcpBackend(): Promise<McpBackend> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A request's body as JSON, as text when it is not JSON (the SDK transport answers the parse error), or undefined. */
+export async function readRequestBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /** `echo` (text back) and `progress` (N progress notifications, then the result). */

@@ -1,10 +1,11 @@
 import type { Clock } from "../../clock.ts";
 import { randomToken } from "../../crypto/random.ts";
 import type { Logger } from "../../logger.ts";
+import { rpcError } from "../rpc-error.ts";
 import type { SessionStore } from "../sessions.ts";
 import { withSseKeepAlive } from "../sse-keepalive.ts";
 import type { McpServer } from "../types.ts";
-import { asMessage, errorMessage, isRequest, type JsonRpcId, type JsonRpcMessage } from "./messages.ts";
+import { asMessage, isRequest, type JsonRpcId, type JsonRpcMessage } from "./messages.ts";
 import { LegacySession, type MessageSink } from "./session.ts";
 import { LegacyUpstream, UpstreamError } from "./upstream.ts";
 
@@ -298,12 +299,9 @@ function parse(body: string | undefined): JsonRpcMessage | undefined {
   }
 }
 
+/** The JSON-RPC error code the proxy uses for each kind of HTTP failure. */
 function httpError(status: number, id: JsonRpcId | null, message: string): Response {
-  const code = status === 404 ? -32001 : status >= 500 ? -32000 : -32600;
-  return Response.json(errorMessage(id, code, message), {
-    status,
-    headers: { "Cache-Control": "no-store" },
-  });
+  return rpcError(status, id, status === 404 ? -32001 : status >= 500 ? -32000 : -32600, message);
 }
 
 function key(server: string, sessionId: string): string {

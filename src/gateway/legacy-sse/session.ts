@@ -18,6 +18,7 @@ export interface MessageSink {
 }
 
 interface Pending {
+  id: JsonRpcId;
   sink: MessageSink;
   progressToken?: JsonRpcId;
 }
@@ -61,7 +62,7 @@ export class LegacySession {
   expect(message: JsonRpcMessage & { id: JsonRpcId }, sink: MessageSink): void {
     const key = idKey(message.id);
     const progressToken = progressTokenOf(message);
-    this.pending.set(key, { sink, progressToken });
+    this.pending.set(key, { id: message.id, sink, progressToken });
     if (progressToken !== undefined) this.byProgressToken.set(idKey(progressToken), key);
   }
 
@@ -161,9 +162,8 @@ export class LegacySession {
     if (this.closed) return;
     this.closed = true;
     this.upstream?.close();
-    for (const [key, entry] of this.pending) {
-      const id = key.startsWith("n:") ? Number(key.slice(2)) : key.slice(2);
-      entry.sink.send(errorMessage(id, -32000, `Backend connection closed: ${reason}`));
+    for (const entry of this.pending.values()) {
+      entry.sink.send(errorMessage(entry.id, -32000, `Backend connection closed: ${reason}`));
       entry.sink.end();
     }
     this.pending.clear();
