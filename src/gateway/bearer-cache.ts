@@ -4,17 +4,26 @@ import type { AccessTokenClaims } from "../oauth/access-tokens.ts";
 import type { BearerAuthenticator, BearerResult } from "../oauth/bearer.ts";
 import type { RevocationList } from "../oauth/revocation.ts";
 
+/** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
+const MAX_AUTHORIZATION_LENGTH = 8200;
+
+interface Verified {
+  /** The token's claims: the same whichever audience it was checked for. */
+  claims: AccessTokenClaims;
+  token: string;
+  /** The audiences the full check accepted it for (usually one: tokens are bound to a resource). */
+  audiences: string[];
+}
+
 /**
  * The bearer check of the proxy's hot path: the full check (signature, iss, aud, exp, jti, user)
  * on first sight of a token for an audience, then a memory hit that re-checks only what can change
  * (expiry, revocation, the user still active). Saves one signature verification per request.
- * Bounded: the oldest entries are dropped first.
+ * Keyed by the Authorization value itself (no per-request key building). Bounded: the oldest
+ * tokens are dropped first.
  */
-/** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
-const MAX_AUTHORIZATION_LENGTH = 8200;
-
 export class CachedBearer {
-  private readonly verified = new Map<string, AccessTokenClaims>();
+  private readonly verified = new Map<string, Verified>();
 
   constructor(
     private readonly bearer: BearerAuthenticator,
@@ -29,37 +38,42 @@ export class CachedBearer {
    * (the hot path); undefined when the full check has to run.
    */
   cached(authorization: string | null, audience: string): BearerResult | undefined {
-    if (authorization === null || authorization.length > MAX_AUTHORIZATION_LENGTH) return undefined;
-    const key = `${audience} ${authorization}`;
-    const claims = this.verified.get(key);
-    if (!claims) return undefined;
+    if (authorization === null) return undefined;
+    const hit = this.verified.get(authorization);
+    if (hit === undefined || !hit.audiences.includes(audience)) return undefined;
+    const { claims } = hit;
     const principal = this.users.principal(claims.sub);
     if (
       claims.exp * 1000 > this.clock.now() &&
       !this.revocations.isRevoked(claims.jti) &&
       principal?.isActive
     ) {
-      return { ok: true, principal, claims, token: authorization.slice(7).trim() };
+      return { ok: true, principal, claims, token: hit.token };
     }
-    this.verified.delete(key);
+    this.verified.delete(authorization);
     return undefined;
   }
 
   async authenticate(authorization: string | null, audience: string): Promise<BearerResult> {
     const hit = this.cached(authorization, audience);
     if (hit) return hit;
-    if (authorization !== null && authorization.length <= MAX_AUTHORIZATION_LENGTH) {
-      const key = `${audience} ${authorization}`;
-      const result = await this.bearer.authenticate(authorization, audience);
-      if (result.ok) {
+    const result = await this.bearer.authenticate(authorization, audience);
+    if (result.ok && authorization !== null && authorization.length <= MAX_AUTHORIZATION_LENGTH) {
+      const known = this.verified.get(authorization);
+      if (known !== undefined) {
+        if (!known.audiences.includes(audience)) known.audiences.push(audience);
+      } else {
         if (this.verified.size >= this.max) {
           const oldest = this.verified.keys().next().value;
           if (oldest !== undefined) this.verified.delete(oldest);
         }
-        this.verified.set(key, result.claims);
+        this.verified.set(authorization, {
+          claims: result.claims,
+          token: result.token,
+          audiences: [audience],
+        });
       }
-      return result;
     }
-    return this.bearer.authenticate(authorization, audience);
+    return result;
   }
 }

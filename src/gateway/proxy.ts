@@ -29,8 +29,8 @@ const FORWARDED_REQUEST_HEADERS = [
   "user-agent",
 ] as const;
 
-/** Response headers never copied back to the client. */
-const DROPPED_RESPONSE_HEADERS = new Set([
+/** Response headers never passed back to the client. */
+const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -47,6 +47,8 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   "access-control-expose-headers",
   "access-control-max-age",
 ]);
+
+const SSE_TYPE = /^text\/event-stream\b/i;
 
 export const MCP_CORS = {
   methods: "GET, POST, DELETE, OPTIONS",
@@ -84,15 +86,20 @@ export class McpProxy {
     private readonly options: ProxyOptions,
   ) {}
 
-  async handle(request: Request, serverName: string): Promise<Response> {
+  /** Not `async` on purpose: without an Origin (every non-browser client) the result is `serve`'s own promise. */
+  handle(request: Request, serverName: string): Promise<Response> {
     const origin = request.headers.get("origin");
-    if (origin !== null && !originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
-      return rpcError(403, null, -32600, "Origin not allowed");
-    }
     if (origin === null) {
       return request.method === "OPTIONS"
-        ? new Response(null, { status: 204 })
+        ? Promise.resolve(new Response(null, { status: 204 }))
         : this.serve(request, serverName);
+    }
+    return this.handleCors(request, serverName, origin);
+  }
+
+  private async handleCors(request: Request, serverName: string, origin: string): Promise<Response> {
+    if (!originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
+      return rpcError(403, null, -32600, "Origin not allowed");
     }
     const cors = corsHeaders(origin, MCP_CORS);
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
@@ -178,10 +185,10 @@ export class McpProxy {
       }
     }
 
-    const headers = new Headers();
+    const forwarded = new Headers();
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = request.headers.get(name);
-      if (value !== null) headers.set(name, value);
+      if (value !== null) forwarded.set(name, value);
     }
     let backendHeaders: Record<string, string>;
     try {
@@ -202,7 +209,7 @@ export class McpProxy {
         ]);
         backendHeaders = { ...credential, ...context };
       }
-      for (const [name, value] of Object.entries(backendHeaders)) headers.set(name, value);
+      for (const name in backendHeaders) forwarded.set(name, backendHeaders[name] as string);
     } catch (error) {
       logger.error(
         { server: server.name, err: error instanceof Error ? error.message : String(error) },
@@ -225,21 +232,22 @@ export class McpProxy {
     }
 
     const query = searchOf(request.url);
-    // One controller aborts the upstream request on the first-byte timeout or when the client goes away.
-    const upstreamAbort = new AbortController();
+    // The upstream request ends when the client goes away (the request's own signal) or when the
+    // first byte is late (a timer cleared once the headers are in). Combined natively: a JS
+    // listener on the request's signal costs more per request than the rest of this block.
+    const firstByte = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      upstreamAbort.abort();
+      firstByte.abort();
     }, server.timeoutMs);
-    request.signal.addEventListener("abort", () => upstreamAbort.abort(), { once: true });
     let upstream: Response;
     try {
       upstream = await fetch(server.url + query, {
         method: request.method,
-        headers,
+        headers: forwarded,
         body,
-        signal: upstreamAbort.signal,
+        signal: AbortSignal.any([request.signal, firstByte.signal]),
         redirect: "manual",
         decompress: false,
       });
@@ -265,21 +273,24 @@ export class McpProxy {
         this.deps.sessions.delete(server.name, sessionId);
     }
 
-    const out = new Headers();
-    for (const [name, value] of upstream.headers) {
-      if (!DROPPED_RESPONSE_HEADERS.has(name)) out.append(name, value);
-    }
-    const type = upstream.headers.get("content-type") ?? "";
-    if (upstream.body && /^text\/event-stream\b/i.test(type)) {
-      out.set("Cache-Control", "no-cache");
-      out.set("X-Accel-Buffering", "no");
-      out.delete("content-length");
+    // The backend's response is returned as it is (its body is never re-wrapped unless it is SSE),
+    // minus the headers that are not the backend's to set.
+    const headers = upstream.headers;
+    // Collected first: deleting while iterating a Headers skips entries.
+    const dropped: string[] = [];
+    for (const name of headers.keys()) if (DROPPED_RESPONSE_HEADERS.has(name)) dropped.push(name);
+    for (const name of dropped) headers.delete(name);
+    const type = headers.get("content-type");
+    if (upstream.body !== null && type !== null && SSE_TYPE.test(type)) {
+      headers.set("Cache-Control", "no-cache");
+      headers.set("X-Accel-Buffering", "no");
+      headers.delete("content-length");
       return new Response(withSseKeepAlive(upstream.body, this.options.sseKeepAliveMs), {
         status: upstream.status,
-        headers: out,
+        headers,
       });
     }
-    return new Response(upstream.body, { status: upstream.status, headers: out });
+    return upstream;
   }
 }
 

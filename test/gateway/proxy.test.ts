@@ -248,17 +248,31 @@ describe("backend failures", () => {
     });
   });
 
-  test("time to first byte over the server timeout → 504 JSON-RPC error", async () => {
-    const silent = Bun.serve({
+  /** A backend that never answers and counts the requests it received and saw abandoned. */
+  function silentBackend() {
+    const seen = { received: 0, abandoned: 0 };
+    const server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       idleTimeout: 0,
-      fetch: () => new Promise<Response>(() => {}),
+      fetch: (request) => {
+        seen.received++;
+        request.signal.addEventListener("abort", () => seen.abandoned++);
+        return new Promise<Response>(() => {});
+      },
     });
+    return { seen, url: `http://127.0.0.1:${server.port}/mcp`, stop: () => server.stop(true) };
+  }
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 400 && !done(); i++) await Bun.sleep(5);
+  };
+
+  test("time to first byte over the server timeout → 504 JSON-RPC error, and the upstream request is closed", async () => {
+    const silent = silentBackend();
     try {
       await createServer(gateway, setup.adminToken, {
         name: "slow",
-        url: `http://127.0.0.1:${silent.port}/mcp`,
+        url: silent.url,
         auth_required: false,
         timeout_ms: 150,
       });
@@ -269,8 +283,32 @@ describe("backend failures", () => {
       });
       expect(response.status).toBe(504);
       expect(((await response.json()) as { id: number }).id).toBe(9);
+      await until(() => silent.seen.abandoned === 1);
+      expect(silent.seen).toEqual({ received: 1, abandoned: 1 });
     } finally {
-      silent.stop(true);
+      silent.stop();
+    }
+  });
+
+  test("the client going away before the backend's first byte aborts the upstream request", async () => {
+    const silent = silentBackend();
+    try {
+      await createServer(gateway, setup.adminToken, { name: "hung", url: silent.url, auth_required: false });
+      const controller = new AbortController();
+      const call = fetch(`${gateway.url}/mcp/hung`, {
+        method: "POST",
+        signal: controller.signal,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "ping" }),
+      }).catch((error: unknown) => error);
+      await until(() => silent.seen.received === 1);
+      expect(silent.seen.abandoned).toBe(0);
+      controller.abort();
+      await call;
+      await until(() => silent.seen.abandoned === 1);
+      expect(silent.seen).toEqual({ received: 1, abandoned: 1 });
+    } finally {
+      silent.stop();
     }
   });
 
@@ -406,6 +444,96 @@ describe("client side", () => {
       body: "{not json",
     });
     expect(garbage.status).toBe(400); // the backend's own parse error, passed through
+  });
+});
+
+describe("bearer checks on the hot path", () => {
+  test("a token served from the verified-token cache stops working once revoked or its user is disabled, and never opens another server", async () => {
+    const plain = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => Response.json({ jsonrpc: "2.0", id: 1, result: {} }),
+    });
+    try {
+      for (const name of ["alpha", "beta"]) {
+        await createServer(gateway, setup.adminToken, {
+          name,
+          url: `http://127.0.0.1:${plain.port}/mcp`,
+          open_to_all: true,
+        });
+      }
+      const call = (server: string, token: string) =>
+        fetch(`${gateway.url}/mcp/${server}`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+        });
+      const revoked = await tokenFor(gateway, "alice", "alpha");
+      expect((await call("alpha", revoked)).status).toBe(200);
+      expect((await call("alpha", revoked)).status).toBe(200); // now from the cache
+      expect((await call("beta", revoked)).status).toBe(401);
+      const claims = JSON.parse(
+        atob((revoked.split(".")[1] as string).replace(/-/g, "+").replace(/_/g, "/")),
+      );
+      gateway.ctx.revocations.revoke(claims.jti, claims.exp * 1000);
+      const refused = await call("alpha", revoked);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("www-authenticate")).toContain('error="invalid_token"');
+
+      const disabled = await tokenFor(gateway, "alice", "alpha");
+      expect((await call("alpha", disabled)).status).toBe(200);
+      gateway.ctx.users.update(setup.user.id, { isActive: false });
+      expect((await call("alpha", disabled)).status).toBe(401);
+    } finally {
+      plain.stop(true);
+    }
+  });
+});
+
+describe("response headers", () => {
+  test("the backend's cookies, CORS and hop-by-hop headers never reach the client; its own headers do", async () => {
+    const plain = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response('{"jsonrpc":"2.0","id":1,"result":{}}', {
+          status: 200,
+          headers: {
+            "content-type": "application/json",
+            "set-cookie": "backend_session=secret; Path=/",
+            "access-control-allow-origin": "*",
+            "access-control-allow-credentials": "true",
+            "keep-alive": "timeout=99",
+            "x-backend-trace": "t-1",
+            "mcp-session-id": "backend-session-1",
+          },
+        }),
+    });
+    try {
+      await createServer(gateway, setup.adminToken, {
+        name: "leaky",
+        url: `http://127.0.0.1:${plain.port}/mcp`,
+        auth_required: false,
+      });
+      for (const origin of [undefined, "https://app.example"]) {
+        const response = await fetch(`${gateway.url}/mcp/leaky`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...(origin ? { origin } : {}) },
+          body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+        });
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ jsonrpc: "2.0", id: 1, result: {} });
+        expect(response.headers.get("set-cookie")).toBeNull();
+        expect(response.headers.get("keep-alive")).toBeNull();
+        expect(response.headers.get("access-control-allow-credentials")).toBeNull();
+        expect(response.headers.get("access-control-allow-origin")).toBe(origin ?? null);
+        expect(response.headers.get("x-backend-trace")).toBe("t-1");
+        expect(response.headers.get("mcp-session-id")).toBe("backend-session-1");
+        expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      }
+    } finally {
+      plain.stop(true);
+    }
   });
 });
 
