@@ -49,13 +49,18 @@ const backendUrl = `http://127.0.0.1:${backend.port}/mcp`;
 // around the backend's body; "passthrough" reads the body too but returns the backend's Response
 // object itself, as the gateway does for non-SSE answers. The budget is measured against the
 // fastest of the two body-reading ones in each round: the same fetch work, minus the checks.
-type BareMode = "streamed" | "read" | "passthrough";
+// "deadlines" is "passthrough" plus the two behaviours the issue requires of every proxied request
+// and that cost in Bun's fetch: the first-byte timeout and the abort when the client goes away,
+// done as the gateway does them. It is not a reference, it shows their share of the gap.
+type BareMode = "streamed" | "read" | "passthrough" | "deadlines";
 function bareProxy(mode: BareMode) {
   return Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: IDLE_TIMEOUT_SECONDS,
     fetch: async (request) => {
+      const firstByte = new AbortController();
+      const timer = mode === "deadlines" ? setTimeout(() => firstByte.abort(), 30_000) : undefined;
       const upstream = await fetch(backendUrl, {
         method: request.method,
         headers: request.headers,
@@ -63,8 +68,10 @@ function bareProxy(mode: BareMode) {
         // @ts-expect-error Bun's fetch accepts duplex
         duplex: "half",
         decompress: false,
+        signal: mode === "deadlines" ? AbortSignal.any([request.signal, firstByte.signal]) : null,
       });
-      if (mode === "passthrough") return upstream;
+      clearTimeout(timer);
+      if (mode === "passthrough" || mode === "deadlines") return upstream;
       return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
     },
   });
@@ -72,6 +79,7 @@ function bareProxy(mode: BareMode) {
 const bareStreamed = bareProxy("streamed");
 const bareRead = bareProxy("read");
 const barePassthrough = bareProxy("passthrough");
+const bareDeadlines = bareProxy("deadlines");
 
 const dir = mkdtempSync(join(tmpdir(), "authmcp-bench-"));
 const gatewayServer = Bun.serve({
@@ -213,6 +221,11 @@ const targets = {
     url: `http://127.0.0.1:${barePassthrough.port}/mcp`,
     headers: {},
   },
+  deadlines: {
+    label: "bare, + timeout and abort",
+    url: `http://127.0.0.1:${bareDeadlines.port}/mcp`,
+    headers: auth,
+  },
   gateway: { label: "gateway /mcp/{server}", url: gatewayUrl, headers: auth },
   elysia: {
     label: "gateway, all via Elysia",
@@ -223,7 +236,7 @@ const targets = {
 type Target = keyof typeof targets;
 // The bare proxies and the gateway sit next to each other in every round, so a drift of the
 // machine's speed weighs on them alike; odd rounds run the order reversed.
-const ORDER: Target[] = ["backend", "streamed", "read", "gateway", "passthrough", "elysia"];
+const ORDER: Target[] = ["backend", "streamed", "read", "gateway", "passthrough", "deadlines", "elysia"];
 
 for (const target of ORDER.slice(1)) await load(targets[target].url, targets[target].headers, "2"); // warm-up
 const rounds: Record<Target, Result>[] = [];
@@ -296,6 +309,7 @@ for (const [label, of, against] of [
   ["gateway / bare (read body)", "gateway", "read"],
   ["gateway / bare (passthrough)", "gateway", "passthrough"],
   ["gateway / bare (streamed body)", "gateway", "streamed"],
+  ["bare + timeout and abort / bare (passthrough)", "deadlines", "passthrough"],
   ["gateway all via Elysia / bare (read body)", "elysia", "read"],
 ] as const) {
   const r = ratios(of, (row) => row[against]);
