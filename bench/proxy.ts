@@ -59,8 +59,8 @@ function bareProxy(mode: BareMode) {
     port: 0,
     idleTimeout: IDLE_TIMEOUT_SECONDS,
     fetch: async (request) => {
-      const firstByte = new AbortController();
-      const timer = mode === "deadlines" ? setTimeout(() => firstByte.abort(), 30_000) : undefined;
+      const firstByte = mode === "deadlines" ? new AbortController() : undefined;
+      const timer = firstByte ? setTimeout(() => firstByte.abort(), 30_000) : undefined;
       const upstream = await fetch(backendUrl, {
         method: request.method,
         headers: request.headers,
@@ -68,7 +68,7 @@ function bareProxy(mode: BareMode) {
         // @ts-expect-error Bun's fetch accepts duplex
         duplex: "half",
         decompress: false,
-        signal: mode === "deadlines" ? AbortSignal.any([request.signal, firstByte.signal]) : null,
+        signal: firstByte ? AbortSignal.any([request.signal, firstByte.signal]) : null,
       });
       clearTimeout(timer);
       if (mode === "passthrough" || mode === "deadlines") return upstream;

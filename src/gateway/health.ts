@@ -1,8 +1,10 @@
 import type { Clock } from "../clock.ts";
+import { isEventStream } from "../http/event-stream.ts";
 import type { Logger } from "../logger.ts";
 import type { BackendAuth } from "./backend-auth.ts";
 import type { JsonRpcMessage } from "./legacy-sse/messages.ts";
 import { LegacySession } from "./legacy-sse/session.ts";
+import { readSseEvents } from "./legacy-sse/sse-reader.ts";
 import { LegacyUpstream } from "./legacy-sse/upstream.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { McpServer } from "./types.ts";
@@ -206,22 +208,35 @@ export class HealthMonitor {
       body: JSON.stringify(message),
       signal: AbortSignal.timeout(server.timeoutMs),
     });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    if (notification) return response;
-    const data = /^text\/event-stream/i.test(response.headers.get("content-type") ?? "")
-      ? text
-          .split(/\r?\n/)
-          .filter((line) => line.startsWith("data:"))
-          .map((line) => line.slice(5).trim())
-          .find((line) => line.includes('"id"'))
-      : text;
-    const parsed = JSON.parse(data ?? "null") as { result?: unknown; error?: { message?: string } } | null;
+    if (!response.ok || notification) {
+      await response.body?.cancel().catch(() => {});
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      return response;
+    }
+    const parsed = (
+      response.body !== null && isEventStream(response.headers.get("content-type"))
+        ? await firstAnswer(response.body)
+        : JSON.parse(await response.text())
+    ) as { result?: unknown; error?: { message?: string } } | null;
     if (!parsed || parsed.error || parsed.result === undefined) {
       throw new Error(parsed?.error?.message ?? "no JSON-RPC result");
     }
     return response;
   }
+}
+
+/** The first JSON-RPC answer (a message with an id) in an SSE body, or null when none comes. */
+async function firstAnswer(body: ReadableStream<Uint8Array>): Promise<unknown> {
+  for await (const event of readSseEvents(body, HEALTH_MAX_MESSAGE_BYTES)) {
+    let message: unknown;
+    try {
+      message = JSON.parse(event.data);
+    } catch {
+      continue; // not JSON: not an answer
+    }
+    if (message !== null && typeof message === "object" && "id" in message) return message;
+  }
+  return null;
 }
 
 function rpcFailure(answer: JsonRpcMessage | undefined, what: string): string {

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import { readText } from "../http/body.ts";
 import { corsHeaders, originAllowed } from "../http/cors.ts";
+import { isEventStream } from "../http/event-stream.ts";
 import { declaredTooLarge } from "../http/request-hooks.ts";
 import { searchOf } from "../http/url-parts.ts";
 import type { Logger } from "../logger.ts";
@@ -47,8 +48,6 @@ const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
   "access-control-expose-headers",
   "access-control-max-age",
 ]);
-
-const SSE_TYPE = /^text\/event-stream\b/i;
 
 export const MCP_CORS = {
   methods: "GET, POST, DELETE, OPTIONS",
@@ -280,8 +279,7 @@ export class McpProxy {
     const dropped: string[] = [];
     for (const name of headers.keys()) if (DROPPED_RESPONSE_HEADERS.has(name)) dropped.push(name);
     for (const name of dropped) headers.delete(name);
-    const type = headers.get("content-type");
-    if (upstream.body !== null && type !== null && SSE_TYPE.test(type)) {
+    if (upstream.body !== null && isEventStream(headers.get("content-type"))) {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Accel-Buffering", "no");
       headers.delete("content-length");

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import { randomToken } from "../../crypto/random.ts";
+import { acceptsEventStream } from "../../http/event-stream.ts";
 import type { Logger } from "../../logger.ts";
 import { rpcError } from "../rpc-error.ts";
 import type { SessionStore } from "../sessions.ts";
@@ -145,7 +146,7 @@ export class LegacySseBridge {
     if (session.hasPending(message.id)) {
       return httpError(400, message.id, "Invalid Request: a request with this id is in progress");
     }
-    if (!/\btext\/event-stream\b/i.test(call.accept)) {
+    if (!acceptsEventStream(call.accept)) {
       const answer = await this.await(session, message, call, undefined);
       return answer instanceof Response ? answer : Response.json(answer);
     }
@@ -173,7 +174,7 @@ export class LegacySseBridge {
   }
 
   private standalone(session: LegacySession, call: LegacyCall): Response {
-    if (!/\btext\/event-stream\b/i.test(call.accept)) {
+    if (!acceptsEventStream(call.accept)) {
       return httpError(406, null, "Not Acceptable: the client must accept text/event-stream");
     }
     const stream = new SseSink();

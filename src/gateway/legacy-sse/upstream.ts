@@ -1,3 +1,4 @@
+import { isEventStream } from "../../http/event-stream.ts";
 import { asMessage, type JsonRpcMessage } from "./messages.ts";
 import { readSseEvents } from "./sse-reader.ts";
 
@@ -55,8 +56,7 @@ export class LegacyUpstream {
       }).catch((error: unknown) => {
         throw abort.signal.aborted ? abort.signal.reason : new UpstreamError("unreachable", describe(error));
       });
-      const type = response.headers.get("content-type") ?? "";
-      if (!response.ok || !response.body || !/^text\/event-stream\b/i.test(type)) {
+      if (!response.ok || !response.body || !isEventStream(response.headers.get("content-type"))) {
         await response.body?.cancel().catch(() => {});
         throw new UpstreamError("refused", `backend answered the SSE GET with HTTP ${response.status}`);
       }
