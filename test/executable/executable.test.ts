@@ -65,7 +65,10 @@ async function smoke(launch: Launch, port: number) {
   const err = collect(server.stderr);
   try {
     await waitFor(`${base}/healthz`, () => `stdout:\n${out.text()}\nstderr:\n${err.text()}`);
-    expect(out.text()).toContain(`no admin yet: open http://localhost:${port}/setup`);
+    // The log line may reach the pipe a moment after the port answers.
+    const hint = `no admin yet: open http://localhost:${port}/setup`;
+    for (let i = 0; i < 200 && !out.text().includes(hint); i++) await Bun.sleep(10);
+    expect(out.text()).toContain(hint);
 
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
