@@ -1,16 +1,15 @@
-// Load benchmark of the per-server proxy: a minimal backend, a bare Bun passthrough proxy (fetch
-// with no checks) and the gateway, each loaded by wrk doing tools/call. Prints requests/s, latency
-// percentiles and the gateway/bare ratios. Not part of `bun test`. See bench/README.md.
-// Usage: bun bench/proxy.ts [--duration 10] [--connections 32] [--threads 2] [--rounds 1]
+// Load benchmark of the per-server proxy. Every target runs in a process of its own on 127.0.0.1:
+// a minimal backend, bare Bun proxies (fetch with no checks, bench/targets/bare-proxy.ts) and the
+// built gateway executable, set up as a user sets it up. wrk loads each doing tools/call; prints
+// requests/s, latency percentiles, CPU per request of the target's process, and the gateway/bare
+// ratios. Not part of `bun test`. See bench/README.md.
+// Usage: bun bench/proxy.ts [--duration 10] [--connections 32] [--threads 2] [--rounds 1] [--binary PATH]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createApp } from "../src/app.ts";
-import { IDLE_TIMEOUT_SECONDS } from "../src/cli/start.ts";
-import { loadConfig } from "../src/config/load.ts";
-import { createContext } from "../src/context.ts";
-import { attachApp } from "../src/http/serve.ts";
+import { cpuMicros, type Spawned, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import { RESPONSE } from "./targets/backend.ts";
 
 const { values } = parseArgs({
   options: {
@@ -18,14 +17,11 @@ const { values } = parseArgs({
     connections: { type: "string", default: "32" },
     threads: { type: "string", default: "2" },
     rounds: { type: "string", default: "1" },
+    binary: { type: "string" },
   },
 });
 
-const RESPONSE = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  result: { content: [{ type: "text", text: "ok" }] },
-});
+const ROOT = resolve(import.meta.dir, "..");
 const REQUEST = JSON.stringify({
   jsonrpc: "2.0",
   id: 1,
@@ -33,105 +29,36 @@ const REQUEST = JSON.stringify({
   params: { name: "echo", arguments: { text: "ok" } },
 });
 
-const backend = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  fetch: async (request) => {
-    await request.text();
-    return new Response(RESPONSE, { headers: { "content-type": "application/json" } });
-  },
-});
-const backendUrl = `http://127.0.0.1:${backend.port}/mcp`;
-
-// Bare passthrough proxies (fetch to the backend with the request's method and headers, no checks).
-// "streamed" pipes the request body; "read" reads it first and sends it with a length, as the
-// gateway does (it needs the JSON-RPC id for its 502/504 bodies), and answers with a new Response
-// around the backend's body; "passthrough" reads the body too but returns the backend's Response
-// object itself, as the gateway does for non-SSE answers. The budget is measured against the
-// fastest of the two body-reading ones in each round: the same fetch work, minus the checks.
-// "deadlines" is "passthrough" plus the two behaviours the issue requires of every proxied request
-// and that cost in Bun's fetch: the first-byte timeout and the abort when the client goes away,
-// done as the gateway does them. It is not a reference, it shows their share of the gap.
-type BareMode = "streamed" | "read" | "passthrough" | "deadlines";
-function bareProxy(mode: BareMode) {
-  return Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
-    fetch: async (request) => {
-      const firstByte = mode === "deadlines" ? new AbortController() : undefined;
-      const timer = firstByte ? setTimeout(() => firstByte.abort(), 30_000) : undefined;
-      const upstream = await fetch(backendUrl, {
-        method: request.method,
-        headers: request.headers,
-        body: mode === "streamed" ? request.body : await request.bytes(),
-        // @ts-expect-error Bun's fetch accepts duplex
-        duplex: "half",
-        decompress: false,
-        signal: firstByte ? AbortSignal.any([request.signal, firstByte.signal]) : null,
-      });
-      clearTimeout(timer);
-      if (mode === "passthrough" || mode === "deadlines") return upstream;
-      return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
-    },
-  });
-}
-const bareStreamed = bareProxy("streamed");
-const bareRead = bareProxy("read");
-const barePassthrough = bareProxy("passthrough");
-const bareDeadlines = bareProxy("deadlines");
-
 const dir = mkdtempSync(join(tmpdir(), "authmcp-bench-"));
-const gatewayServer = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  idleTimeout: IDLE_TIMEOUT_SECONDS,
-  fetch: () => new Response("starting", { status: 503 }),
-});
-const publicUrl = `http://127.0.0.1:${gatewayServer.port}`;
-const { config } = loadConfig({
-  env: {
-    AUTH_SQLITE_PATH: join(dir, "bench.db"),
-    MCP_PUBLIC_URL: publicUrl,
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_AUTH_PER_MINUTE: "100000",
-  },
-  cwd: dir,
-});
-const ctx = await createContext(config);
-const app = createApp(ctx);
-// Served exactly as `start` serves it.
-attachApp(gatewayServer, app, ctx);
-const user = await ctx.users.create({
-  username: "bench",
-  email: "bench@example.test",
-  password: "Correct-Horse-9",
-});
-if (!user.ok) throw new Error(user.message);
-const server = await app.decorator.gateway.registry.create({
-  name: "bench",
-  url: backendUrl,
-  openToAll: true,
-});
-if (!server.ok) throw new Error(server.message);
-const login = await app.handle(
-  new Request(`${publicUrl}/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      username: "bench",
-      password: "Correct-Horse-9",
-      resource: `${publicUrl}/mcp/bench`,
-    }),
-  }),
-);
-const token = ((await login.json()) as { access_token: string }).access_token;
+let binary = values.binary;
+if (binary === undefined) {
+  binary = join(dir, "authmcp-gateway");
+  const build = Bun.spawnSync([process.execPath, "scripts/build.ts", "--outfile", binary], {
+    cwd: ROOT,
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  if (build.exitCode !== 0) throw new Error("building the gateway failed");
+}
+
+const bun = process.execPath;
+const backend = await spawnAnnounced([bun, "bench/targets/backend.ts"], ROOT);
+const backendUrl = backend.info.url as string;
+const bare = async (mode: string) =>
+  spawnAnnounced([bun, "bench/targets/bare-proxy.ts", backendUrl, mode], ROOT);
+const bareStreamed = await bare("streamed");
+const bareRead = await bare("read");
+const barePassthrough = await bare("passthrough");
+const bareDeadlines = await bare("deadlines");
+const gateway = await startBuiltGateway(binary, dir, backendUrl);
 
 interface Result {
   rps: number;
   p50: number;
   p90: number;
   p99: number;
+  /** CPU time of the target's process per request, in µs (all its threads). */
+  cpu: number;
   errors: string;
 }
 
@@ -142,7 +69,7 @@ function millis(text: string): number {
   return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
 }
 
-async function load(url: string, headers: Record<string, string>, seconds: string): Promise<Result> {
+async function load(target: { url: string; pid: number }, headers: Record<string, string>, seconds: string) {
   const script = join(dir, "post.lua");
   const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(REQUEST)}`];
   for (const [k, v] of Object.entries({
@@ -153,6 +80,7 @@ async function load(url: string, headers: Record<string, string>, seconds: strin
     lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   }
   writeFileSync(script, lines.join("\n"));
+  const cpuBefore = cpuMicros(target.pid);
   const proc = Bun.spawn(
     [
       "wrk",
@@ -165,29 +93,32 @@ async function load(url: string, headers: Record<string, string>, seconds: strin
       `${seconds}s`,
       "-s",
       script,
-      url,
+      target.url,
     ],
     { stdout: "pipe", stderr: "inherit" },
   );
   const out = await new Response(proc.stdout).text();
   await proc.exited;
+  const cpu = cpuMicros(target.pid) - cpuBefore;
   const pick = (label: string) => millis(new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(out)?.[1] ?? "");
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
   const socket = /Socket errors: (.*)/.exec(out)?.[1] ?? "none";
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
     p50: pick("50%"),
     p90: pick("90%"),
     p99: pick("99%"),
+    cpu: cpu / requests,
     errors: `non-2xx ${non2xx}, socket ${socket}`,
-  };
+  } satisfies Result;
 }
 
 // Sanity: the gateway answers 200 with the backend's body.
-const probe = await fetch(`${publicUrl}/mcp/bench`, {
+const probe = await fetch(gateway.url, {
   method: "POST",
   headers: {
-    authorization: `Bearer ${token}`,
+    authorization: `Bearer ${gateway.token}`,
     "content-type": "application/json",
     accept: "application/json",
   },
@@ -196,57 +127,30 @@ const probe = await fetch(`${publicUrl}/mcp/bench`, {
 if (probe.status !== 200 || (await probe.text()) !== RESPONSE)
   throw new Error(`gateway probe failed: ${probe.status}`);
 
-// The same app with every request, /mcp/{server} included, routed by Elysia (`app.handle`): what
-// the framework layer costs compared with the routes `start` serves straight from Bun.serve.
-const elysiaOnly = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  idleTimeout: IDLE_TIMEOUT_SECONDS,
-  fetch: (request) => app.handle(request),
-});
-const gatewayUrl = `${publicUrl}/mcp/bench`;
 // Every target gets the same request, token included: the bare proxies pass it on to the backend as
 // a proxy without checks would, the gateway checks it and sends the backend its own headers instead.
-const auth = { Authorization: `Bearer ${token}` };
+const auth = { Authorization: `Bearer ${gateway.token}` };
+const at = (process: Spawned) => ({ url: process.info.url as string, pid: process.pid });
 const targets = {
-  backend: { label: "backend (direct)", url: backendUrl, headers: {} },
-  streamed: {
-    label: "bare proxy, streamed body",
-    url: `http://127.0.0.1:${bareStreamed.port}/mcp`,
-    headers: {},
-  },
-  read: { label: "bare proxy, read body", url: `http://127.0.0.1:${bareRead.port}/mcp`, headers: {} },
-  passthrough: {
-    label: "bare proxy, passthrough",
-    url: `http://127.0.0.1:${barePassthrough.port}/mcp`,
-    headers: {},
-  },
-  deadlines: {
-    label: "bare, + timeout and abort",
-    url: `http://127.0.0.1:${bareDeadlines.port}/mcp`,
-    headers: auth,
-  },
-  gateway: { label: "gateway /mcp/{server}", url: gatewayUrl, headers: auth },
-  elysia: {
-    label: "gateway, all via Elysia",
-    url: `http://127.0.0.1:${elysiaOnly.port}/mcp/bench`,
-    headers: auth,
-  },
-} satisfies Record<string, { label: string; url: string; headers: Record<string, string> }>;
+  backend: { label: "backend (direct)", ...at(backend) },
+  streamed: { label: "bare proxy, streamed body", ...at(bareStreamed) },
+  read: { label: "bare proxy, read body", ...at(bareRead) },
+  passthrough: { label: "bare proxy, passthrough", ...at(barePassthrough) },
+  deadlines: { label: "bare, + timeout and abort", ...at(bareDeadlines) },
+  gateway: { label: "gateway /mcp/{server}", url: gateway.url, pid: gateway.pid },
+} satisfies Record<string, { label: string; url: string; pid: number }>;
 type Target = keyof typeof targets;
 // The bare proxies and the gateway sit next to each other in every round, so a drift of the
 // machine's speed weighs on them alike; odd rounds run the order reversed.
-const ORDER: Target[] = ["backend", "streamed", "read", "gateway", "passthrough", "deadlines", "elysia"];
+const ORDER: Target[] = ["backend", "streamed", "read", "gateway", "passthrough", "deadlines"];
 
-for (const target of ORDER.slice(1)) await load(targets[target].url, targets[target].headers, "2"); // warm-up
+for (const target of ORDER) await load(targets[target], auth, "2"); // warm-up
 const rounds: Record<Target, Result>[] = [];
 const roundCount = Math.max(1, Number(values.rounds));
 for (let round = 0; round < roundCount; round++) {
   const order = round % 2 === 1 ? [...ORDER].reverse() : ORDER;
   const row: Partial<Record<Target, Result>> = {};
-  for (const target of order) {
-    row[target] = await load(targets[target].url, targets[target].headers, values.duration as string);
-  }
+  for (const target of order) row[target] = await load(targets[target], auth, values.duration as string);
   rounds.push(row as Record<Target, Result>);
 }
 
@@ -269,6 +173,7 @@ console.log(
   "p50 ms".padStart(9),
   "p90 ms".padStart(9),
   "p99 ms".padStart(9),
+  "CPU µs/req".padStart(11),
   "  errors",
 );
 for (const target of Object.keys(targets) as Target[]) {
@@ -279,6 +184,7 @@ for (const target of Object.keys(targets) as Target[]) {
     fixed(median(runs.map((r) => r.p50)), 2).padStart(9),
     fixed(median(runs.map((r) => r.p90)), 2).padStart(9),
     fixed(median(runs.map((r) => r.p99)), 2).padStart(9),
+    fixed(median(runs.map((r) => r.cpu)), 1).padStart(11),
     `  ${[...new Set(runs.map((r) => r.errors))].join("; ")}`,
   );
 }
@@ -288,7 +194,8 @@ for (const target of Object.keys(targets) as Target[]) {
 function ratios(of: Target, against: (row: Record<Target, Result>) => Result) {
   const throughput = median(rounds.map((row) => row[of].rps / against(row).rps));
   const p50 = median(rounds.map((row) => row[of].p50 / against(row).p50));
-  return { throughput, p50 };
+  const cpu = median(rounds.map((row) => row[of].cpu / against(row).cpu));
+  return { throughput, p50, cpu };
 }
 // The reference is the faster of the two body-reading bare proxies in each round.
 const reference = (row: Record<Target, Result>) =>
@@ -301,7 +208,7 @@ const perRound = rounds
   )
   .join(" ");
 console.log(
-  `\ngateway / fastest body-reading bare proxy: throughput ${fixed(budget.throughput, 3)}x (budget >= 0.9), p50 ${fixed(budget.p50, 3)}x (budget <= 1.15)`,
+  `\ngateway / fastest body-reading bare proxy: throughput ${fixed(budget.throughput, 3)}x (budget >= 0.9), p50 ${fixed(budget.p50, 3)}x (budget <= 1.15); CPU per request ${fixed(budget.cpu, 3)}x`,
 );
 if (roundCount > 1) console.log(`per round (throughput/p50): ${perRound}`);
 console.log(budget.throughput >= 0.9 && budget.p50 <= 1.15 ? "WITHIN BUDGET" : "OVER BUDGET");
@@ -310,13 +217,14 @@ for (const [label, of, against] of [
   ["gateway / bare (passthrough)", "gateway", "passthrough"],
   ["gateway / bare (streamed body)", "gateway", "streamed"],
   ["bare + timeout and abort / bare (passthrough)", "deadlines", "passthrough"],
-  ["gateway all via Elysia / bare (read body)", "elysia", "read"],
+  ["gateway / bare + timeout and abort", "gateway", "deadlines"],
 ] as const) {
   const r = ratios(of, (row) => row[against]);
-  console.log(`${label}: throughput ${fixed(r.throughput, 3)}x, p50 ${fixed(r.p50, 3)}x`);
+  console.log(
+    `${label}: throughput ${fixed(r.throughput, 3)}x, p50 ${fixed(r.p50, 3)}x, CPU per request ${fixed(r.cpu, 3)}x`,
+  );
 }
 
-for (const server of [backend, bareStreamed, bareRead, barePassthrough, gatewayServer, elysiaOnly])
-  server.stop(true);
-await ctx.close();
+for (const process of [gateway, backend, bareStreamed, bareRead, barePassthrough, bareDeadlines])
+  await process.stop();
 rmSync(dir, { recursive: true, force: true });

@@ -1,16 +1,12 @@
 import { createApp } from "../app.ts";
 import { createContext } from "../context.ts";
+import { IDLE_TIMEOUT_SECONDS } from "../http/idle-timeout.ts";
 import { serveHandlers } from "../http/serve.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
 
 const PRUNE_INTERVAL_MS = 10 * 60_000;
-/**
- * Bun closes a connection idle this long (seconds; 255 is Bun's maximum). Elysia's default of 30 s
- * would cut quiet streams; long-lived SSE handlers still send heartbeats or disable it per request.
- */
-export const IDLE_TIMEOUT_SECONDS = 255;
 
 export const startCommand: Command = {
   name: "start",

@@ -7,12 +7,16 @@ import type { RevocationList } from "../oauth/revocation.ts";
 /** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
 const MAX_AUTHORIZATION_LENGTH = 8200;
 
+export type BearerAccepted = Extract<BearerResult, { ok: true }>;
+
 interface Verified {
   /** The token's claims: the same whichever audience it was checked for. */
   claims: AccessTokenClaims;
   token: string;
   /** The audiences the full check accepted it for (usually one: tokens are bound to a resource). */
   audiences: string[];
+  /** The last answer given, reused while the user's principal is the same object (not rebuilt per hit). */
+  answer?: BearerAccepted;
 }
 
 /**
@@ -37,7 +41,7 @@ export class CachedBearer {
    * The answer for a token already verified for this audience and still good, without a promise
    * (the hot path); undefined when the full check has to run.
    */
-  cached(authorization: string | null, audience: string): BearerResult | undefined {
+  cached(authorization: string | null, audience: string): BearerAccepted | undefined {
     if (authorization === null) return undefined;
     const hit = this.verified.get(authorization);
     if (hit === undefined || !hit.audiences.includes(audience)) return undefined;
@@ -48,7 +52,8 @@ export class CachedBearer {
       !this.revocations.isRevoked(claims.jti) &&
       principal?.isActive
     ) {
-      return { ok: true, principal, claims, token: hit.token };
+      if (hit.answer?.principal !== principal) hit.answer = { ok: true, principal, claims, token: hit.token };
+      return hit.answer;
     }
     this.verified.delete(authorization);
     return undefined;

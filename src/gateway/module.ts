@@ -7,6 +7,7 @@ import { McpProxy } from "./proxy.ts";
 import { ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions.ts";
+import { UpstreamWatch } from "./upstream-watch.ts";
 
 /** The MCP gateway's services, built once per context. */
 export interface Gateway {
@@ -53,6 +54,8 @@ export function createGateway(ctx: AppContext): Gateway {
   });
   ctx.onClose(() => legacy.closeAll());
   registry.onChange((id) => legacy.closeServer(id));
+  const upstreamWatch = new UpstreamWatch(config.upstreamWatchIntervalMs);
+  ctx.onClose(() => upstreamWatch.close());
   const proxy = new McpProxy(
     {
       registry,
@@ -62,6 +65,7 @@ export function createGateway(ctx: AppContext): Gateway {
       bearer: new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax),
       resources: ctx.resources,
       keys: ctx.keys,
+      upstreamWatch,
       clock: ctx.clock,
       logger: ctx.logger,
     },

@@ -10,14 +10,15 @@ import type { KeyStore } from "../oauth/keys.ts";
 import type { ResourceCatalog } from "../oauth/resources.ts";
 import { scopeCovers } from "../oauth/scopes.ts";
 import type { BackendAuth } from "./backend-auth.ts";
-import type { CachedBearer } from "./bearer-cache.ts";
+import type { BearerAccepted, CachedBearer } from "./bearer-cache.ts";
 import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import type { ServerRegistry } from "./registry.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
 import type { McpServer } from "./types.ts";
-import { type Caller, userContextHeaders } from "./user-context.ts";
+import type { UpstreamWatch } from "./upstream-watch.ts";
+import { userContextHeaders } from "./user-context.ts";
 
 /** Request headers copied to the backend; everything else (Authorization, Cookie, X-User-*, hop-by-hop) is dropped. */
 const FORWARDED_REQUEST_HEADERS = [
@@ -72,6 +73,7 @@ export interface ProxyDeps {
   bearer: CachedBearer;
   resources: ResourceCatalog;
   keys: KeyStore;
+  upstreamWatch: UpstreamWatch;
   clock: Clock;
   logger: Logger;
 }
@@ -121,11 +123,13 @@ export class McpProxy {
     const { registry, bearer, resources, logger } = this.deps;
     const server = registry.byName(serverName);
     if (!server?.enabled) return notFound();
+    const method = request.method;
+    const requestHeaders = request.headers;
 
-    let caller: Caller | undefined;
+    let verified: BearerAccepted | undefined;
     if (server.authRequired) {
       const resource = resources.serverResource(server.name);
-      const authorization = request.headers.get("authorization");
+      const authorization = requestHeaders.get("authorization");
       const result =
         bearer.cached(authorization, resource) ?? (await bearer.authenticate(authorization, resource));
       if (!result.ok) {
@@ -148,15 +152,15 @@ export class McpProxy {
           "WWW-Authenticate": challenge,
         });
       }
-      caller = { principal: result.principal, scope: result.claims.scope, clientId: result.claims.client_id };
+      verified = result;
     }
 
-    if (request.method !== "POST" && request.method !== "GET" && request.method !== "DELETE") {
+    if (method !== "POST" && method !== "GET" && method !== "DELETE") {
       return rpcError(405, null, -32600, "Method not allowed", { Allow: "GET, POST, DELETE, OPTIONS" });
     }
 
-    const owner = caller?.principal.id ?? "anonymous";
-    const sessionId = request.headers.get("mcp-session-id");
+    const owner = verified?.principal.id ?? "anonymous";
+    const sessionId = requestHeaders.get("mcp-session-id");
     if (sessionId !== null) {
       const known = this.deps.sessions.get(server.name, sessionId);
       if (!known) return rpcError(404, null, -32001, "Session not found");
@@ -172,8 +176,8 @@ export class McpProxy {
     // Read whole (not streamed): a fixed-length upload is cheaper for both sides, and the JSON-RPC
     // id of a 502/504 body comes from it (parsed only then).
     let body: string | undefined;
-    if (request.method === "POST") {
-      const declared = request.headers.get("content-length");
+    if (method === "POST") {
+      const declared = requestHeaders.get("content-length");
       if (declared !== null && !declaredTooLarge(declared, this.options.maxBodyBytes)) {
         body = await request.text(); // declared and within the limit: one read
       } else {
@@ -186,12 +190,12 @@ export class McpProxy {
 
     const forwarded = new Headers();
     for (const name of FORWARDED_REQUEST_HEADERS) {
-      const value = request.headers.get(name);
+      const value = requestHeaders.get(name);
       if (value !== null) forwarded.set(name, value);
     }
     let backendHeaders: Record<string, string>;
     try {
-      if (caller === undefined || server.userContext === "none") {
+      if (verified === undefined || server.userContext === "none") {
         backendHeaders =
           this.deps.backendAuth.ready(server.id) ?? (await this.deps.backendAuth.headers(server.id));
       } else {
@@ -199,7 +203,11 @@ export class McpProxy {
           this.deps.backendAuth.headers(server.id),
           userContextHeaders(
             server,
-            caller,
+            {
+              principal: verified.principal,
+              scope: verified.claims.scope,
+              clientId: verified.claims.client_id,
+            },
             this.deps.keys,
             this.options.publicUrl,
             this.deps.clock.now(),
@@ -220,10 +228,10 @@ export class McpProxy {
     if (server.transport === "sse") {
       // Legacy HTTP+SSE backend: the bridge terminates Streamable HTTP for it.
       return this.deps.legacy.handle(server, {
-        method: request.method,
+        method,
         body,
         sessionId,
-        accept: request.headers.get("accept") ?? "",
+        accept: requestHeaders.get("accept") ?? "",
         signal: request.signal,
         backendHeaders,
         owner,
@@ -231,27 +239,20 @@ export class McpProxy {
     }
 
     const query = searchOf(request.url);
-    // The upstream request ends when the client goes away (the request's own signal) or when the
-    // first byte is late (a timer cleared once the headers are in). Combined natively: a JS
-    // listener on the request's signal costs more per request than the rest of this block.
-    const firstByte = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      firstByte.abort();
-    }, server.timeoutMs);
+    // Aborted when the client goes away or the first byte is late; watched until the answer starts.
+    const call = this.deps.upstreamWatch.start(request, server.timeoutMs);
     let upstream: Response;
     try {
       upstream = await fetch(server.url + query, {
-        method: request.method,
+        method,
         headers: forwarded,
         body,
-        signal: AbortSignal.any([request.signal, firstByte.signal]),
+        signal: call.signal,
         redirect: "manual",
         decompress: false,
       });
     } catch (error) {
-      if (timedOut) {
+      if (call.timedOut) {
         logger.warn({ server: server.name, timeoutMs: server.timeoutMs }, "backend timed out");
         return rpcError(504, jsonRpcId(body), -32000, "Backend timed out");
       }
@@ -262,23 +263,26 @@ export class McpProxy {
       );
       return rpcError(502, jsonRpcId(body), -32000, "Backend unreachable");
     } finally {
-      clearTimeout(timer);
+      this.deps.upstreamWatch.end(call);
     }
 
     if (upstream.ok) {
       const opened = upstream.headers.get("mcp-session-id");
       if (sessionId === null && opened !== null) this.deps.sessions.set(server.name, opened, { owner });
-      if (request.method === "DELETE" && sessionId !== null)
-        this.deps.sessions.delete(server.name, sessionId);
+      if (method === "DELETE" && sessionId !== null) this.deps.sessions.delete(server.name, sessionId);
     }
 
     // The backend's response is returned as it is (its body is never re-wrapped unless it is SSE),
     // minus the headers that are not the backend's to set.
     const headers = upstream.headers;
     // Collected first: deleting while iterating a Headers skips entries.
-    const dropped: string[] = [];
-    for (const name of headers.keys()) if (DROPPED_RESPONSE_HEADERS.has(name)) dropped.push(name);
-    for (const name of dropped) headers.delete(name);
+    let dropped: string[] | undefined;
+    for (const name of headers.keys()) {
+      if (!DROPPED_RESPONSE_HEADERS.has(name)) continue;
+      dropped ??= [];
+      dropped.push(name);
+    }
+    if (dropped !== undefined) for (const name of dropped) headers.delete(name);
     if (upstream.body !== null && isEventStream(headers.get("content-type"))) {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Accel-Buffering", "no");

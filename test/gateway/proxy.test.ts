@@ -413,6 +413,46 @@ describe("client side", () => {
     expect(backend.abandoned()).toBe(1);
   });
 
+  test("the client going away in the middle of a JSON answer closes the upstream request", async () => {
+    let abandoned = 0;
+    const trickle = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      idleTimeout: 0,
+      fetch: (request) => {
+        request.signal.addEventListener("abort", () => abandoned++);
+        // Half a JSON body, then nothing: the answer has started but never ends.
+        const body = new ReadableStream<Uint8Array>({
+          start: (controller) => controller.enqueue(new TextEncoder().encode('{"jsonrpc":"2.0","id":5,')),
+        });
+        return new Response(body, { headers: { "content-type": "application/json" } });
+      },
+    });
+    try {
+      await createServer(gateway, setup.adminToken, {
+        name: "trickle",
+        url: `http://127.0.0.1:${trickle.port}/mcp`,
+        auth_required: false,
+      });
+      const controller = new AbortController();
+      const call = await fetch(`${gateway.url}/mcp/trickle`, {
+        method: "POST",
+        signal: controller.signal,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 5, method: "ping" }),
+      });
+      expect(call.status).toBe(200);
+      const reader = (call.body as ReadableStream<Uint8Array>).getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('{"jsonrpc":"2.0","id":5,');
+      expect(abandoned).toBe(0);
+      controller.abort();
+      for (let i = 0; i < 400 && abandoned === 0; i++) await Bun.sleep(5);
+      expect(abandoned).toBe(1);
+    } finally {
+      trickle.stop(true);
+    }
+  });
+
   test("oversized body → 413 JSON-RPC error; bad paths and methods are refused", async () => {
     await createServer(gateway, setup.adminToken, { name: "small", url: backend.url, auth_required: false });
     const big = await fetch(`${gateway.url}/mcp/small`, {

@@ -9,6 +9,13 @@ export const gatewaySettings = {
     600000,
     "Default time to the first byte of a backend's answer, in ms (a server's own timeout wins).",
   ),
+  upstreamWatchIntervalMs: int(
+    "MCP_UPSTREAM_WATCH_INTERVAL_MS",
+    100,
+    10,
+    1000,
+    "How often the proxy checks the backend requests it waits on for a late first byte or a client that went away, in ms: the precision of both.",
+  ),
   tokenCacheMax: int(
     "MCP_TOKEN_CACHE_MAX",
     10000,

@@ -1,0 +1,118 @@
+// Processes of the benchmark: spawning a target that announces itself on stdout, the built
+// gateway set up through its own CLI and admin API, and CPU time read from /proc.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Spawned {
+  pid: number;
+  info: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts `argv` and waits for the JSON line it prints once it listens. */
+export async function spawnAnnounced(argv: string[], cwd: string): Promise<Spawned> {
+  const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${argv.join(" ")} exited before announcing itself`);
+    text += decoder.decode(value, { stream: true });
+  }
+  reader.releaseLock();
+  return {
+    pid: proc.pid,
+    info: JSON.parse(text.slice(0, text.indexOf("\n"))) as Record<string, string>,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
+/** CPU time (user + system, all threads) a process has used so far, in µs. */
+export function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
+}
+// sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A port nobody listens on right now (the kernel's pick for port 0, released). */
+export function freePort(): number {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = server.port as number;
+  server.stop(true);
+  return port;
+}
+
+export interface GatewayUnderTest extends Spawned {
+  /** `/mcp/bench` on the gateway. */
+  url: string;
+  /** A user token for that resource. */
+  token: string;
+}
+
+const ADMIN = { username: "bench", email: "bench@example.test", password: "Bench-Passw0rd-9" };
+
+/**
+ * The built executable as a user runs it: `create-admin`, then `start` in an empty directory
+ * (SQLite in it), the backend registered through the admin API as server `bench`, and a token
+ * for `{public}/mcp/bench` from `/auth/login`.
+ */
+export async function startBuiltGateway(binary: string, dir: string, backendUrl: string) {
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    AUTH_SQLITE_PATH: join(dir, "gateway.db"),
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    MCP_PUBLIC_URL: base,
+    LOG_LEVEL: "warn",
+    RATE_LIMIT_AUTH_PER_MINUTE: "100000",
+  };
+  const admin = Bun.spawn(
+    [binary, "create-admin", "--username", ADMIN.username, "--email", ADMIN.email, "--password-stdin"],
+    { cwd: dir, env, stdin: new Blob([`${ADMIN.password}\n`]), stdout: "ignore", stderr: "inherit" },
+  );
+  if ((await admin.exited) !== 0) throw new Error("create-admin failed");
+  const proc = Bun.spawn([binary, "start"], { cwd: dir, env, stdout: "ignore", stderr: "inherit" });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) break;
+    } catch {
+      if (i > 200) throw new Error("the gateway never answered /healthz");
+    }
+    await Bun.sleep(50);
+  }
+  const login = async (resource?: string) => {
+    const response = await fetch(`${base}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password, resource }),
+    });
+    if (!response.ok) throw new Error(`login failed: ${response.status}`);
+    return ((await response.json()) as { access_token: string }).access_token;
+  };
+  const created = await fetch(`${base}/admin/api/mcp-servers`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${await login()}` },
+    body: JSON.stringify({ name: "bench", display_name: "Bench", url: backendUrl }),
+  });
+  if (!created.ok)
+    throw new Error(`registering the backend failed: ${created.status} ${await created.text()}`);
+  return {
+    pid: proc.pid,
+    info: {},
+    url: `${base}/mcp/bench`,
+    token: await login(`${base}/mcp/bench`),
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  } satisfies GatewayUnderTest;
+}
