@@ -2,14 +2,16 @@
 // gateway set up through its own CLI and admin API, and CPU time read from /proc.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { freePort, waitFor } from "../test/executable/helpers.ts";
 
 export interface Spawned {
   pid: number;
-  info: Record<string, string>;
+  /** Where it listens. */
+  url: string;
   stop(): Promise<void>;
 }
 
-/** Starts `argv` and waits for the JSON line it prints once it listens. */
+/** Starts `argv` and waits for the JSON line (`{"url": …}`) it prints once it listens. */
 export async function spawnAnnounced(argv: string[], cwd: string): Promise<Spawned> {
   const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
@@ -21,9 +23,10 @@ export async function spawnAnnounced(argv: string[], cwd: string): Promise<Spawn
     text += decoder.decode(value, { stream: true });
   }
   reader.releaseLock();
+  const announced = JSON.parse(text.slice(0, text.indexOf("\n"))) as { url: string };
   return {
     pid: proc.pid,
-    info: JSON.parse(text.slice(0, text.indexOf("\n"))) as Record<string, string>,
+    url: announced.url,
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -41,18 +44,8 @@ export function cpuMicros(pid: number): number {
 // sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** A port nobody listens on right now (the kernel's pick for port 0, released). */
-export function freePort(): number {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = server.port as number;
-  server.stop(true);
-  return port;
-}
-
 export interface GatewayUnderTest extends Spawned {
-  /** `/mcp/bench` on the gateway. */
-  url: string;
-  /** A user token for that resource. */
+  /** A user token for its `/mcp/bench`, the resource `url` names. */
   token: string;
 }
 
@@ -81,14 +74,7 @@ export async function startBuiltGateway(binary: string, dir: string, backendUrl:
   );
   if ((await admin.exited) !== 0) throw new Error("create-admin failed");
   const proc = Bun.spawn([binary, "start"], { cwd: dir, env, stdout: "ignore", stderr: "inherit" });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      if (i > 200) throw new Error("the gateway never answered /healthz");
-    }
-    await Bun.sleep(50);
-  }
+  await waitFor(`${base}/healthz`, () => "the built gateway (its stderr is above)");
   const login = async (resource?: string) => {
     const response = await fetch(`${base}/auth/login`, {
       method: "POST",
@@ -107,7 +93,6 @@ export async function startBuiltGateway(binary: string, dir: string, backendUrl:
     throw new Error(`registering the backend failed: ${created.status} ${await created.text()}`);
   return {
     pid: proc.pid,
-    info: {},
     url: `${base}/mcp/bench`,
     token: await login(`${base}/mcp/bench`),
     stop: async () => {

@@ -6,9 +6,10 @@
 // Usage: bun bench/proxy.ts [--duration 10] [--connections 32] [--threads 2] [--rounds 1] [--binary PATH]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { cpuMicros, type Spawned, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import { buildExecutable } from "../test/executable/helpers.ts";
+import { cpuMicros, spawnAnnounced, startBuiltGateway } from "./processes.ts";
 import { RESPONSE } from "./targets/backend.ts";
 
 const { values } = parseArgs({
@@ -30,20 +31,11 @@ const REQUEST = JSON.stringify({
 });
 
 const dir = mkdtempSync(join(tmpdir(), "authmcp-bench-"));
-let binary = values.binary;
-if (binary === undefined) {
-  binary = join(dir, "authmcp-gateway");
-  const build = Bun.spawnSync([process.execPath, "scripts/build.ts", "--outfile", binary], {
-    cwd: ROOT,
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  if (build.exitCode !== 0) throw new Error("building the gateway failed");
-}
+const binary = values.binary ?? (await buildExecutable());
 
 const bun = process.execPath;
 const backend = await spawnAnnounced([bun, "bench/targets/backend.ts"], ROOT);
-const backendUrl = backend.info.url as string;
+const backendUrl = backend.url;
 const bare = async (mode: string) =>
   spawnAnnounced([bun, "bench/targets/bare-proxy.ts", backendUrl, mode], ROOT);
 const bareStreamed = await bare("streamed");
@@ -130,14 +122,13 @@ if (probe.status !== 200 || (await probe.text()) !== RESPONSE)
 // Every target gets the same request, token included: the bare proxies pass it on to the backend as
 // a proxy without checks would, the gateway checks it and sends the backend its own headers instead.
 const auth = { Authorization: `Bearer ${gateway.token}` };
-const at = (process: Spawned) => ({ url: process.info.url as string, pid: process.pid });
 const targets = {
-  backend: { label: "backend (direct)", ...at(backend) },
-  streamed: { label: "bare proxy, streamed body", ...at(bareStreamed) },
-  read: { label: "bare proxy, read body", ...at(bareRead) },
-  passthrough: { label: "bare proxy, passthrough", ...at(barePassthrough) },
-  deadlines: { label: "bare, + timeout and abort", ...at(bareDeadlines) },
-  gateway: { label: "gateway /mcp/{server}", url: gateway.url, pid: gateway.pid },
+  backend: { label: "backend (direct)", ...backend },
+  streamed: { label: "bare proxy, streamed body", ...bareStreamed },
+  read: { label: "bare proxy, read body", ...bareRead },
+  passthrough: { label: "bare proxy, passthrough", ...barePassthrough },
+  deadlines: { label: "bare, + timeout and abort", ...bareDeadlines },
+  gateway: { label: "gateway /mcp/{server}", ...gateway },
 } satisfies Record<string, { label: string; url: string; pid: number }>;
 type Target = keyof typeof targets;
 // The bare proxies and the gateway sit next to each other in every round, so a drift of the
@@ -225,6 +216,7 @@ for (const [label, of, against] of [
   );
 }
 
-for (const process of [gateway, backend, bareStreamed, bareRead, barePassthrough, bareDeadlines])
-  await process.stop();
+for (const target of [gateway, backend, bareStreamed, bareRead, barePassthrough, bareDeadlines])
+  await target.stop();
 rmSync(dir, { recursive: true, force: true });
+if (values.binary === undefined) rmSync(dirname(binary), { recursive: true, force: true });

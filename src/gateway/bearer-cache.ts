@@ -1,22 +1,19 @@
 import type { Clock } from "../clock.ts";
 import type { UserService } from "../identity/user-service.ts";
-import type { AccessTokenClaims } from "../oauth/access-tokens.ts";
-import type { BearerAuthenticator, BearerResult } from "../oauth/bearer.ts";
+import type { BearerAccepted, BearerAuthenticator, BearerResult } from "../oauth/bearer.ts";
 import type { RevocationList } from "../oauth/revocation.ts";
 
 /** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
 const MAX_AUTHORIZATION_LENGTH = 8200;
 
-export type BearerAccepted = Extract<BearerResult, { ok: true }>;
-
 interface Verified {
-  /** The token's claims: the same whichever audience it was checked for. */
-  claims: AccessTokenClaims;
-  token: string;
   /** The audiences the full check accepted it for (usually one: tokens are bound to a resource). */
   audiences: string[];
-  /** The last answer given, reused while the user's principal is the same object (not rebuilt per hit). */
-  answer?: BearerAccepted;
+  /**
+   * The answer given for it: claims and token are the same whichever audience it was checked for;
+   * rebuilt only when the user's principal changes (a hit allocates nothing).
+   */
+  answer: BearerAccepted;
 }
 
 /**
@@ -45,14 +42,14 @@ export class CachedBearer {
     if (authorization === null) return undefined;
     const hit = this.verified.get(authorization);
     if (hit === undefined || !hit.audiences.includes(audience)) return undefined;
-    const { claims } = hit;
+    const { claims } = hit.answer;
     const principal = this.users.principal(claims.sub);
     if (
       claims.exp * 1000 > this.clock.now() &&
       !this.revocations.isRevoked(claims.jti) &&
       principal?.isActive
     ) {
-      if (hit.answer?.principal !== principal) hit.answer = { ok: true, principal, claims, token: hit.token };
+      if (hit.answer.principal !== principal) hit.answer = { ...hit.answer, principal };
       return hit.answer;
     }
     this.verified.delete(authorization);
@@ -72,11 +69,7 @@ export class CachedBearer {
           const oldest = this.verified.keys().next().value;
           if (oldest !== undefined) this.verified.delete(oldest);
         }
-        this.verified.set(authorization, {
-          claims: result.claims,
-          token: result.token,
-          audiences: [audience],
-        });
+        this.verified.set(authorization, { audiences: [audience], answer: result });
       }
     }
     return result;

@@ -2,7 +2,7 @@ import type { Clock } from "../clock.ts";
 import { isEventStream } from "../http/event-stream.ts";
 import type { Logger } from "../logger.ts";
 import type { BackendAuth } from "./backend-auth.ts";
-import type { JsonRpcMessage } from "./legacy-sse/messages.ts";
+import { type JsonRpcMessage, parseMessage } from "./legacy-sse/messages.ts";
 import { LegacySession } from "./legacy-sse/session.ts";
 import { readSseEvents } from "./legacy-sse/sse-reader.ts";
 import { LegacyUpstream } from "./legacy-sse/upstream.ts";
@@ -225,16 +225,11 @@ export class HealthMonitor {
   }
 }
 
-/** The first JSON-RPC answer (a message with an id) in an SSE body, or null when none comes. */
-async function firstAnswer(body: ReadableStream<Uint8Array>): Promise<unknown> {
+/** The first JSON-RPC message with an id in an SSE body, or null when none comes. */
+async function firstAnswer(body: ReadableStream<Uint8Array>): Promise<JsonRpcMessage | null> {
   for await (const event of readSseEvents(body, HEALTH_MAX_MESSAGE_BYTES)) {
-    let message: unknown;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      continue; // not JSON: not an answer
-    }
-    if (message !== null && typeof message === "object" && "id" in message) return message;
+    const message = parseMessage(event.data);
+    if (message?.id !== undefined) return message;
   }
   return null;
 }

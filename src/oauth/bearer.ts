@@ -2,8 +2,16 @@ import type { Principal, UserService } from "../identity/user-service.ts";
 import type { AccessTokenClaims, AccessTokenService } from "./access-tokens.ts";
 import type { RevocationList } from "./revocation.ts";
 
+/** A bearer token the check accepted, with who it stands for. */
+export interface BearerAccepted {
+  ok: true;
+  principal: Principal;
+  claims: AccessTokenClaims;
+  token: string;
+}
+
 export type BearerResult =
-  | { ok: true; principal: Principal; claims: AccessTokenClaims; token: string }
+  | BearerAccepted
   | {
       ok: false;
       /** No token at all: the 401 carries no error code (RFC 6750 §3.1). */

@@ -1,7 +1,5 @@
 import { SCOPES_SUPPORTED } from "./scopes.ts";
 
-const MAX_MEMOIZED_RESOURCES = 4096;
-
 /** Scopes declared by backend servers: one server's, and all of them. */
 export interface ScopeSource {
   of(server: string): readonly string[] | undefined;
@@ -15,8 +13,6 @@ export interface ScopeSource {
 export class ResourceCatalog {
   private readonly serverLookups: ((name: string) => boolean)[] = [];
   private readonly scopeSources: ScopeSource[] = [];
-  /** Built once per name: the proxy asks for it on every request. */
-  private readonly serverResources = new Map<string, string>();
 
   constructor(readonly publicUrl: string) {}
 
@@ -25,14 +21,7 @@ export class ResourceCatalog {
   }
 
   serverResource(name: string): string {
-    let uri = this.serverResources.get(name);
-    if (uri === undefined) {
-      uri = `${this.publicUrl}/mcp/${name}`;
-      // Bounded by what callers pass: registered server names, plus any name a probe makes up.
-      if (this.serverResources.size >= MAX_MEMOIZED_RESOURCES) this.serverResources.clear();
-      this.serverResources.set(name, uri);
-    }
-    return uri;
+    return `${this.publicUrl}/mcp/${name}`;
   }
 
   /** Adds a source of server names (config file, registry). */

@@ -6,7 +6,7 @@ import { rpcError } from "../rpc-error.ts";
 import type { SessionStore } from "../sessions.ts";
 import { withSseKeepAlive } from "../sse-keepalive.ts";
 import type { McpServer } from "../types.ts";
-import { asMessage, isRequest, type JsonRpcId, type JsonRpcMessage } from "./messages.ts";
+import { isRequest, type JsonRpcId, type JsonRpcMessage, parseMessage } from "./messages.ts";
 import { LegacySession, type MessageSink } from "./session.ts";
 import { LegacyUpstream, UpstreamError } from "./upstream.ts";
 
@@ -95,7 +95,7 @@ export class LegacySseBridge {
   }
 
   private async initialize(server: McpServer, call: LegacyCall): Promise<Response> {
-    const message = parse(call.body);
+    const message = parseMessage(call.body);
     if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
     if (!isRequest(message) || message.method !== "initialize") {
       return httpError(400, message.id ?? null, "Bad Request: Server not initialized");
@@ -132,7 +132,7 @@ export class LegacySseBridge {
   }
 
   private async forward(session: LegacySession, call: LegacyCall): Promise<Response> {
-    const message = parse(call.body);
+    const message = parseMessage(call.body);
     if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
     if (!isRequest(message)) {
       // A notification, or the client's answer to a server request (sampling, elicitation).
@@ -288,15 +288,6 @@ class SseSink implements MessageSink {
     if (this.done) return;
     this.done = true;
     this.controller.close();
-  }
-}
-
-function parse(body: string | undefined): JsonRpcMessage | undefined {
-  if (body === undefined) return undefined;
-  try {
-    return asMessage(JSON.parse(body));
-  } catch {
-    return undefined;
   }
 }
 

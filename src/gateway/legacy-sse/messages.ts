@@ -22,6 +22,16 @@ export function asMessage(value: unknown): JsonRpcMessage | undefined {
   return message as unknown as JsonRpcMessage;
 }
 
+/** The JSON-RPC message in a text (a request body, an SSE event's data), or undefined when it holds none. */
+export function parseMessage(text: string | undefined): JsonRpcMessage | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return asMessage(JSON.parse(text));
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
 export function isRequest(
   message: JsonRpcMessage,
 ): message is JsonRpcMessage & { id: JsonRpcId; method: string } {

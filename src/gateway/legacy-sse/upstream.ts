@@ -1,5 +1,5 @@
 import { isEventStream } from "../../http/event-stream.ts";
-import { asMessage, type JsonRpcMessage } from "./messages.ts";
+import { type JsonRpcMessage, parseMessage } from "./messages.ts";
 import { readSseEvents } from "./sse-reader.ts";
 
 export interface UpstreamLimits {
@@ -124,13 +124,7 @@ export class LegacyUpstream {
     try {
       for await (const { event, data } of events) {
         if (event !== "message") continue;
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(data);
-        } catch {
-          continue; // not JSON: nothing a client could use
-        }
-        const message = asMessage(parsed);
+        const message = parseMessage(data); // not a JSON-RPC message: nothing a client could use
         if (message) onMessage(message);
       }
     } catch (error) {
