@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the built executable: start it on a temporary data directory and a free port,
-# GET /healthz, create-admin --password-stdin, POST /auth/login, healthcheck, stop (SIGTERM → exit 0).
+# GET /healthz, the first-run setup code (log line and 0600 file), create-admin --password-stdin (which
+# removes the code), POST /auth/login, healthcheck, stop (SIGTERM → exit 0).
 # Usage: .ci/smoke.sh [path/to/authmcp-gateway]
 set -euo pipefail
 
@@ -39,9 +40,18 @@ curl -fsS "$base/healthz" | grep -q '"ok"' || fail "/healthz did not answer ok"
 echo "smoke: /healthz ok"
 curl -fsS "$base/readyz" >/dev/null || fail "/readyz is not ready"
 
+# First run: a one-time setup code in the log and in a 0600 file of the data directory.
+code_file="$work/data/setup-code"
+for _ in $(seq 1 50); do grep -q "enter the setup code" "$work/gateway.log" && break; sleep 0.1; done
+grep -q "no admin yet: open http://localhost:$port/setup and enter the setup code $(cat "$code_file")" "$work/gateway.log" \
+  || fail "the setup code is not in the log"
+[ "$(stat -c %a "$code_file")" = "600" ] || fail "the setup code file is not mode 0600"
+echo "smoke: setup code ok"
+
 password='Sm0ke!Passw0rd-ci'
 printf '%s\n' "$password" | "$bin" create-admin --username smoke --email smoke@example.com --password-stdin \
   || fail "create-admin failed"
+[ ! -e "$code_file" ] || fail "create-admin left the setup code behind"
 
 login="$(curl -sS -X POST "$base/auth/login" -H 'content-type: application/json' \
   -d "{\"username\":\"smoke\",\"password\":\"$password\"}")"

@@ -7,22 +7,25 @@ import { gatewayRoutes } from "./gateway/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { httpPlugin } from "./http/plugin.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import { describeAuthorization } from "./oauth/authorize.ts";
 import { jwksRoutes } from "./oauth/jwks-routes.ts";
 import { oauthRoutes } from "./oauth/routes.ts";
+import { createOAuthServer } from "./oauth/server.ts";
 import { webRoutes } from "./web/routes.ts";
 
 /** Composes the feature plugins into one app. Tests call `createApp(ctx).handle(request)`. */
 export function createApp(ctx: AppContext) {
   const gateway = createGateway(ctx);
+  const oauth = createOAuthServer(ctx);
   return new Elysia({ name: "authmcp-gateway" })
     .decorate("gateway", gateway)
     .use(httpPlugin(ctx))
     .use(healthRoutes(ctx, [() => gateway.health.summary()]))
     .use(jwksRoutes(ctx))
-    .use(oauthRoutes(ctx))
+    .use(oauthRoutes(ctx, oauth))
     .use(identityRoutes(ctx))
-    .use(webRoutes(ctx))
-    .use(adminRoutes(ctx))
+    .use(webRoutes(ctx, (returnTo) => describeAuthorization(ctx, oauth, returnTo)))
+    .use(adminRoutes(ctx, gateway))
     .use(serverApiRoutes(ctx, gateway))
     .use(gatewayRoutes(gateway));
 }

@@ -38,6 +38,8 @@ export interface AppContext {
   authLimiter: FixedWindowLimiter;
   /** The resource URIs the gateway serves (aggregate and per-server). */
   resources: ResourceCatalog;
+  /** Resolves backend host names for the address guard; the system resolver when not set (tests inject one). */
+  resolveHost?: (host: string) => Promise<string[]>;
   /** Registers cleanup (timers, connections) run by close(), last registered first. */
   onClose(task: () => void | Promise<void>): void;
   close(): Promise<void>;
@@ -46,6 +48,7 @@ export interface AppContext {
 export interface ContextOptions {
   clock?: Clock;
   logger?: Logger;
+  resolveHost?: (host: string) => Promise<string[]>;
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -77,6 +80,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       requireLowercase: config.passwordRequireLowercase,
       requireDigit: config.passwordRequireDigit,
       requireSpecial: config.passwordRequireSpecial,
+      passphraseMinLength: config.passwordPassphraseMinLength,
     },
     clock,
   );
@@ -106,6 +110,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
     authLimiter: new FixedWindowLimiter(clock, config.rateLimitAuthPerMinute, 60_000),
     resources,
+    resolveHost: options.resolveHost,
     onClose: (task) => closers.push(task),
     close: async () => {
       for (const task of closers.reverse()) await task();

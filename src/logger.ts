@@ -33,6 +33,24 @@ export const REDACT_PATHS = [
   "*.credential",
 ];
 
+const CENSOR = "[redacted]";
+/**
+ * What an error code looks like: POSIX and Node codes (EADDRINUSE, ERR_INVALID_URL, UND_ERR_…) or
+ * Bun's (ConnectionRefused, FailedToOpenSocket), at most 40 characters. An authorization code the
+ * gateway issues is 43 random base64url characters, so it never matches.
+ */
+const ERROR_CODE = /^(?:[A-Z][A-Z0-9_]{1,39}|(?:[A-Z][a-z]+){2,6})$/;
+
+/**
+ * `code` and `*.code` hide authorization codes wherever a caller logs them, but the `code` of an
+ * error (`err.code`) is what a person needs to act on and is never a secret. Pino's wildcard paths do
+ * not tell the censor which parent matched, so the value decides: an error code's shape is kept.
+ */
+export function censor(value: unknown, path: string[]): unknown {
+  if (path.at(-1) === "code" && typeof value === "string" && ERROR_CODE.test(value)) return value;
+  return CENSOR;
+}
+
 /** JSON logs on stdout (no worker transports: they do not run inside a compiled executable). */
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
@@ -40,7 +58,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       level,
       base: { service: "authmcp-gateway" },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      redact: { paths: REDACT_PATHS, censor },
       formatters: { level: (label) => ({ level: label }) },
     },
     destination ?? pino.destination({ dest: 1, sync: false }),

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import { DashboardPage } from "../../views/admin/dashboard.tsx";
 import type { AppContext } from "../context.ts";
+import type { Gateway } from "../gateway/module.ts";
 import { type BrowserIdentity, browserIdentity } from "../identity/browser-auth.ts";
 import { htmlResponse, seeOther } from "../web/html.ts";
 import { messageResponse } from "../web/pages.ts";
@@ -9,7 +10,7 @@ import { dashboardData } from "./dashboard.ts";
 const LOGIN = "/login?return_to=/admin/";
 
 /** The admin pages in the browser (cookie session). The JSON admin API lives in src/admin/api. */
-export function adminRoutes(ctx: AppContext) {
+export function adminRoutes(ctx: AppContext, gateway: Gateway) {
   /** The admin behind the session cookie, or the response to send instead (login redirect / 403). */
   const adminPage = async (request: Request): Promise<BrowserIdentity | Response> => {
     const identity = browserIdentity(ctx, request);
@@ -33,7 +34,7 @@ export function adminRoutes(ctx: AppContext) {
         const html = await DashboardPage({
           username: identity.principal.username,
           csrfToken: ctx.browserSessions.csrfToken(identity.session),
-          ...dashboardData(ctx),
+          ...dashboardData(ctx, gateway),
         });
         return htmlResponse(html);
       })

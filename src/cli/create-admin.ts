@@ -2,6 +2,7 @@ import { z } from "zod";
 import { createContext } from "../context.ts";
 import { USERNAME_PATTERN } from "../identity/user-service.ts";
 import { createLogger } from "../logger.ts";
+import { SetupCode } from "../web/setup-code.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import type { CliIo, Command } from "./command.ts";
 import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
@@ -101,6 +102,8 @@ ${CONFIG_FLAGS_HELP}
         io.stderr(`create-admin: ${result.message}\n`);
         return 1;
       }
+      // An administrator exists: the first-run wizard and its code are of no use any more.
+      new SetupCode(loaded.config.dataDir).remove();
       io.stdout(`created administrator ${result.user.username} (${result.user.id})\n`);
       return 0;
     } finally {

@@ -2,6 +2,7 @@ import { createApp } from "../app.ts";
 import { createContext } from "../context.ts";
 import { IDLE_TIMEOUT_SECONDS } from "../http/idle-timeout.ts";
 import { serveHandlers } from "../http/serve.ts";
+import { SetupCode } from "../web/setup-code.ts";
 import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
@@ -14,7 +15,9 @@ export const startCommand: Command = {
   usage: `Usage: authmcp-gateway start [--port N] [--host H] [--env-file FILE] [--config FILE]
 
 Runs the gateway: applies pending database migrations, generates missing secrets in the data
-directory, and serves HTTP until SIGINT or SIGTERM.
+directory, checks the backend servers' health periodically, and serves HTTP until SIGINT or SIGTERM.
+While no administrator exists it logs the /setup URL with a one-time setup code (also written to the
+file setup-code in the data directory); the wizard asks for it.
 
 Options:
   --port N          TCP port (overrides PORT)
@@ -59,7 +62,8 @@ ${CONFIG_FLAGS_HELP}
         ...serveHandlers(app, ctx),
       });
     } catch (error) {
-      ctx.logger.error({ err: error }, `cannot listen on ${config.host}:${config.port}`);
+      // One line that says what to do, not a stack trace: the cause is the machine, not the gateway.
+      ctx.logger.error({ err: listenProblem(error) }, listenFailure(error, config.host, config.port));
       await ctx.close();
       return 1;
     }
@@ -71,8 +75,16 @@ ${CONFIG_FLAGS_HELP}
       `listening on http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port} (public URL ${config.publicUrl})`,
     );
     if (!ctx.users.hasAdmin()) {
-      ctx.logger.info(`no admin yet: open ${config.publicUrl}/setup to create one`);
+      // createApp wrote a fresh code (src/web/setup-routes.ts); the person at the console reads it here.
+      const setupCode = new SetupCode(config.dataDir);
+      const code = setupCode.current() ?? setupCode.issue();
+      ctx.logger.info(
+        { setupCodeFile: setupCode.path },
+        `no admin yet: open ${config.publicUrl}/setup and enter the setup code ${code} (also in ${setupCode.path}), or run create-admin`,
+      );
     }
+    // Backend health (initialize + ping every MCP_HEALTH_CHECK_INTERVAL_MS); stopped by ctx.close().
+    app.decorator.gateway.startHealthChecks();
 
     const signal = await io.untilSignal();
     ctx.logger.info({ signal }, "stopping");
@@ -81,3 +93,26 @@ ${CONFIG_FLAGS_HELP}
     return 0;
   },
 };
+
+/** The listen error's code and message, without its stack. */
+function listenProblem(error: unknown): { code?: string; message: string } {
+  const { code } = error as { code?: unknown };
+  return {
+    ...(typeof code === "string" ? { code } : {}),
+    message: error instanceof Error ? error.message : String(error),
+  };
+}
+
+/** What went wrong when listening, in words a person acts on. */
+export function listenFailure(error: unknown, host: string, port: number): string {
+  switch ((error as { code?: unknown }).code) {
+    case "EADDRINUSE":
+      return `port ${port} on ${host} is already in use`;
+    case "EACCES":
+      return `port ${port} on ${host}: permission denied (ports below 1024 need privileges)`;
+    case "EADDRNOTAVAIL":
+      return `cannot listen on ${host}: no such address on this machine`;
+    default:
+      return `cannot listen on ${host}:${port}: ${listenProblem(error).message}`;
+  }
+}

@@ -8,9 +8,7 @@ import {
   type McpServiceConfig,
   mcpServicesSchema,
   type OAuthClientConfig,
-  type OAuthProviderConfig,
   oauthClientsSchema,
-  oauthProvidersSchema,
 } from "./structured.ts";
 
 type SettingValues = { [K in SettingKey]: z.output<(typeof settings)[K]["schema"]> };
@@ -23,7 +21,6 @@ export type Config = Omit<SettingValues, "publicUrl"> & {
   /** Absolute path of the SQLite file. */
   sqliteFile: string;
   mcpServices: Record<string, McpServiceConfig>;
-  oauthProviders: Record<string, OAuthProviderConfig>;
   /** Pre-registered OAuth clients from the config file, by client_id. */
   oauthClients: Record<string, OAuthClientConfig>;
 };
@@ -67,7 +64,11 @@ const YAML_ALIASES: Record<string, SettingKey> = {
   issuer: "publicUrl",
   session_secret: "sessionSecret",
 };
-const YAML_STRUCTURED = new Set(["mcp_services", "oauth_providers", "oauth_clients", "debug", "cors"]);
+const YAML_STRUCTURED = new Set(["mcp_services", "oauth_clients", "debug", "cors"]);
+/** Keys of the AuthMCP seed's shape whose feature does not exist yet: refused, not silently ignored. */
+const YAML_NOT_SUPPORTED: Record<string, string> = {
+  oauth_providers: "not supported yet (sign-in through upstream identity providers is planned); remove it",
+};
 /** Seed keys about CORS that the gateway decides itself (it must expose MCP headers exactly). */
 const CORS_IGNORED = new Set(["allow_credentials", "allow_methods", "allow_headers", "expose_headers"]);
 
@@ -132,7 +133,6 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
   }
 
   let mcpServicesRaw: unknown = {};
-  let oauthProvidersRaw: unknown = {};
   let oauthClientsRaw: unknown = {};
   const configPath = cli.configFile ? resolve(input.cwd, cli.configFile) : "";
   const configSource = `config file ${configPath}` as const;
@@ -154,8 +154,8 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
             offer(key, { value: yamlValue, source: configSource, label: yamlKey });
           } else if (yamlKey === "mcp_services") {
             mcpServicesRaw = yamlValue ?? {};
-          } else if (yamlKey === "oauth_providers") {
-            oauthProvidersRaw = yamlValue ?? {};
+          } else if (Object.hasOwn(YAML_NOT_SUPPORTED, yamlKey)) {
+            problems.push(`${label}: ${YAML_NOT_SUPPORTED[yamlKey]}`);
           } else if (yamlKey === "oauth_clients") {
             oauthClientsRaw = yamlValue ?? {};
           } else if (yamlKey === "debug") {
@@ -199,28 +199,12 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
       problems.push(`mcp_services.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
-  const providers = oauthProvidersSchema.safeParse(oauthProvidersRaw);
-  if (!providers.success) {
-    for (const issue of providers.error.issues) {
-      problems.push(`oauth_providers.${issue.path.join(".")} (${configSource}): ${issue.message}`);
-    }
-  }
   const oauthClients = oauthClientsSchema.safeParse(oauthClientsRaw);
   if (!oauthClients.success) {
     for (const issue of oauthClients.error.issues) {
       problems.push(`oauth_clients.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
-  if (services.success && providers.success) {
-    for (const [id, service] of Object.entries(services.data)) {
-      if (service.oauth_provider && !(service.oauth_provider in providers.data)) {
-        problems.push(
-          `mcp_services.${id}.oauth_provider (${configSource}): no provider "${service.oauth_provider}" in oauth_providers`,
-        );
-      }
-    }
-  }
-
   // Checks across settings run even when some setting above was invalid, so one run reports every
   // problem; each check only needs the settings it reads to be valid.
   const scalar = values as SettingValues;
@@ -253,7 +237,6 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
     dataDir: dirname(sqliteFile),
     sqliteFile,
     mcpServices: services.success ? services.data : {},
-    oauthProviders: providers.success ? providers.data : {},
     oauthClients: oauthClients.success ? oauthClients.data : {},
   };
   return { config, warnings };

@@ -34,7 +34,6 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http or https 
 export const mcpServiceSchema = z.strictObject({
   name: z.string().min(1).max(200),
   url: httpUrl,
-  oauth_provider: z.string().min(1).optional(),
   auth_required: yamlBoolean().default(true),
   scopes: z.array(z.string().min(1)).default([]),
   /** Milliseconds to the first byte, as in the AuthMCP seed. */
@@ -43,25 +42,7 @@ export const mcpServiceSchema = z.strictObject({
 });
 export type McpServiceConfig = z.output<typeof mcpServiceSchema>;
 
-/** `oauth_providers` of the YAML file: upstream identity providers (used by the identity-provider issue). */
-export const oauthProviderSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  type: z.enum(["oidc", "oauth2", "github", "google", "microsoft", "okta"]).optional(),
-  issuer: httpUrl.optional(),
-  client_id: z.string().min(1),
-  client_secret: z.string().min(1).optional(),
-  authorization_url: httpUrl.optional(),
-  token_url: httpUrl.optional(),
-  userinfo_url: httpUrl.optional(),
-  scopes: z.array(z.string().min(1)).default([]),
-});
-export type OAuthProviderConfig = z.output<typeof oauthProviderSchema>;
-
 export const mcpServicesSchema = z.record(serverNameSchema, mcpServiceSchema);
-export const oauthProvidersSchema = z.record(
-  z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, { error: "expected a short lowercase id" }),
-  oauthProviderSchema,
-);
 
 /** `oauth_clients` of the YAML file: pre-registered OAuth clients, by client_id (src/oauth). */
 export const oauthClientConfigSchema = z

@@ -3,10 +3,12 @@ import journal from "../../drizzle/meta/_journal.json";
 import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_gateway.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_oauth.sql" with { type: "text" };
+import m3 from "../../drizzle/0003_consent_redirects.sql" with { type: "text" };
 
 export { journal };
 export const migrationFiles: Record<string, string> = {
   "0000_init": m0,
   "0001_gateway": m1,
   "0002_oauth": m2,
+  "0003_consent_redirects": m3,
 };

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { BackendCredential } from "./types.ts";
+import type { BackendAddressGuard } from "./url-guard.ts";
 
 interface CachedToken {
   token: string;
@@ -17,6 +18,8 @@ export interface BackendAuthOptions {
   backoffMs: number;
   /** Time allowed for one token request. */
   timeoutMs: number;
+  /** Checks the token URL's addresses before each fetch. */
+  addressGuard: BackendAddressGuard;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -87,6 +90,11 @@ export class BackendAuth {
     return pending;
   }
 
+  /** Forgets a cached client-credentials token (the backend refused it): the next request fetches anew. */
+  invalidate(serverId: string): void {
+    this.tokens.delete(serverId);
+  }
+
   /** Expiry of the cached token, for the admin API; undefined when none is cached. */
   tokenExpiry(serverId: string): number | undefined {
     return this.tokens.get(serverId)?.expiresAt;
@@ -123,6 +131,8 @@ export class BackendAuth {
     const basic = Buffer.from(
       `${encodeURIComponent(credential.clientId)}:${encodeURIComponent(credential.clientSecret)}`,
     ).toString("base64");
+    const address = await this.options.addressGuard.verdict(credential.tokenUrl);
+    if (address.problem !== undefined) throw new Error(`token endpoint address refused: ${address.problem}`);
     const response = await fetch(credential.tokenUrl, {
       method: "POST",
       headers: {
@@ -131,9 +141,16 @@ export class BackendAuth {
         Authorization: `Basic ${basic}`,
       },
       body,
-      redirect: "error",
+      // Never followed: the client secret would go along to wherever the redirect points.
+      redirect: "manual",
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      throw new Error(
+        `token endpoint answered ${response.status} with a redirect; redirects are not followed: fix the token URL`,
+      );
+    }
     if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
     const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
     if (typeof json.access_token !== "string" || json.access_token.length === 0) {

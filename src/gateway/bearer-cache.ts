@@ -19,7 +19,8 @@ interface Verified {
 /**
  * The bearer check of the proxy's hot path: the full check (signature, iss, aud, exp, jti, user)
  * on first sight of a token for an audience, then a memory hit that re-checks only what can change
- * (expiry, revocation, the user still active). Saves one signature verification per request.
+ * (expiry, revocation of the jti or of the client for this user, the user still active). Saves one
+ * signature verification per request; a revocation takes effect on the next request.
  * Keyed by the Authorization value itself (no per-request key building). Bounded: the oldest
  * tokens are dropped first.
  */
@@ -44,11 +45,7 @@ export class CachedBearer {
     if (hit === undefined || !hit.audiences.includes(audience)) return undefined;
     const { claims } = hit.answer;
     const principal = this.users.principal(claims.sub);
-    if (
-      claims.exp * 1000 > this.clock.now() &&
-      !this.revocations.isRevoked(claims.jti) &&
-      principal?.isActive
-    ) {
+    if (claims.exp * 1000 > this.clock.now() && !this.revocations.isRevoked(claims) && principal?.isActive) {
       if (hit.answer.principal !== principal) hit.answer = { ...hit.answer, principal };
       return hit.answer;
     }

@@ -8,6 +8,7 @@ import { readSseEvents } from "./legacy-sse/sse-reader.ts";
 import { LegacyUpstream } from "./legacy-sse/upstream.ts";
 import type { ServerRegistry } from "./registry.ts";
 import type { McpServer } from "./types.ts";
+import type { BackendAddressGuard } from "./url-guard.ts";
 
 export interface ServerHealth {
   status: "online" | "degraded" | "offline" | "unknown";
@@ -40,7 +41,7 @@ export class HealthMonitor {
     private readonly backendAuth: BackendAuth,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly options: { intervalMs: number; degradedMs: number },
+    private readonly options: { intervalMs: number; degradedMs: number; addressGuard: BackendAddressGuard },
   ) {
     registry.onChange((id) => this.results.delete(id));
   }
@@ -84,6 +85,8 @@ export class HealthMonitor {
     const started = performance.now();
     let result: ServerHealth;
     try {
+      const address = await this.options.addressGuard.verdict(server.url);
+      if (address.problem !== undefined) throw new Error(`backend address refused: ${address.problem}`);
       const credential = await this.backendAuth.headers(server.id);
       const pingError =
         server.transport === "sse"
@@ -152,6 +155,7 @@ export class HealthMonitor {
       await fetch(server.url, {
         method: "DELETE",
         headers: withSession,
+        redirect: "manual",
         signal: AbortSignal.timeout(server.timeoutMs),
       })
         .then((r) => r.body?.cancel())
@@ -206,8 +210,14 @@ export class HealthMonitor {
       method: "POST",
       headers,
       body: JSON.stringify(message),
+      // Never followed: fetch keeps custom headers (the backend credential) across origins.
+      redirect: "manual",
       signal: AbortSignal.timeout(server.timeoutMs),
     });
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      throw new Error(`HTTP ${response.status}: the backend redirects; redirects are not followed`);
+    }
     if (!response.ok || notification) {
       await response.body?.cancel().catch(() => {});
       if (!response.ok) throw new Error(`HTTP ${response.status}`);

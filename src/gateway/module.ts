@@ -8,6 +8,7 @@ import { ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
+import { BackendAddressGuard } from "./url-guard.ts";
 
 /** The MCP gateway's services, built once per context. */
 export interface Gateway {
@@ -16,6 +17,8 @@ export interface Gateway {
   sessions: SessionStore;
   health: HealthMonitor;
   proxy: McpProxy;
+  /** Where backend and backend token URLs may lead (checked on save and before connecting). */
+  addressGuard: BackendAddressGuard;
   /** Starts periodic backend health checks (called by `start`, not in tests); stopped on close. */
   startHealthChecks(): void;
 }
@@ -34,19 +37,32 @@ export function createGateway(ctx: AppContext): Gateway {
     of: (name) => registry.byName(name)?.scopes,
     all: () => registry.list().flatMap((server) => server.scopes),
   });
+  const addressGuard = new BackendAddressGuard(config.backendAllowedNetworks, () => ctx.clock.now(), {
+    cacheMs: config.backendDnsCacheMs,
+    resolve: ctx.resolveHost,
+  });
+  registry.onChange(() => addressGuard.clear());
   const backendAuth = new BackendAuth(registry, ctx.clock, ctx.logger, {
+    addressGuard,
     refreshMarginMs: config.backendTokenRefreshMarginSeconds * 1000,
     retries: config.backendTokenRetries,
     backoffMs: config.backendTokenBackoffMs,
     timeoutMs: config.backendTokenTimeoutMs,
   });
-  const sessions = new MemorySessionStore(ctx.clock, config.mcpSessionTtlMs, config.mcpSessionMax);
+  const sessions = new MemorySessionStore(
+    ctx.clock,
+    config.mcpSessionTtlMs,
+    config.mcpSessionMax,
+    config.mcpSessionMaxPerUser,
+  );
   const health = new HealthMonitor(registry, backendAuth, ctx.clock, ctx.logger, {
+    addressGuard,
     intervalMs: config.healthCheckIntervalMs,
     degradedMs: config.healthDegradedMs,
   });
   const legacy = new LegacySseBridge(sessions, ctx.clock, ctx.logger, {
     maxSessions: config.legacySseMaxSessions,
+    maxSessionsPerUser: config.legacySseMaxSessionsPerUser,
     idleMs: config.mcpSessionTtlMs,
     maxBacklog: config.legacySseBacklog,
     maxMessageBytes: config.legacySseMaxMessageBytes,
@@ -66,6 +82,7 @@ export function createGateway(ctx: AppContext): Gateway {
       resources: ctx.resources,
       keys: ctx.keys,
       upstreamWatch,
+      addressGuard,
       clock: ctx.clock,
       logger: ctx.logger,
     },
@@ -84,6 +101,7 @@ export function createGateway(ctx: AppContext): Gateway {
     sessions,
     health,
     proxy,
+    addressGuard,
     startHealthChecks: () => {
       if (started) return;
       started = true;

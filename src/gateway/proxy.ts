@@ -1,5 +1,5 @@
 import type { Clock } from "../clock.ts";
-import { readText } from "../http/body.ts";
+import { readDeclaredText, readText } from "../http/body.ts";
 import { corsHeaders, originAllowed } from "../http/cors.ts";
 import { isEventStream } from "../http/event-stream.ts";
 import { declaredTooLarge } from "../http/request-hooks.ts";
@@ -17,7 +17,9 @@ import { rpcError } from "./rpc-error.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
 import type { McpServer } from "./types.ts";
+import { bodyIsEmpty, confineBackendHeaders, isMcpContentType, sandboxed } from "./upstream-response.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
+import type { BackendAddressGuard } from "./url-guard.ts";
 import { userContextHeaders } from "./user-context.ts";
 
 /** Request headers copied to the backend; everything else (Authorization, Cookie, X-User-*, hop-by-hop) is dropped. */
@@ -30,25 +32,6 @@ const FORWARDED_REQUEST_HEADERS = [
   "accept-encoding",
   "user-agent",
 ] as const;
-
-/** Response headers never passed back to the client. */
-const DROPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-authenticate",
-  "proxy-authorization",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "set-cookie",
-  "access-control-allow-origin",
-  "access-control-allow-credentials",
-  "access-control-allow-headers",
-  "access-control-allow-methods",
-  "access-control-expose-headers",
-  "access-control-max-age",
-]);
 
 export const MCP_CORS = {
   methods: "GET, POST, DELETE, OPTIONS",
@@ -74,6 +57,7 @@ export interface ProxyDeps {
   resources: ResourceCatalog;
   keys: KeyStore;
   upstreamWatch: UpstreamWatch;
+  addressGuard: BackendAddressGuard;
   clock: Clock;
   logger: Logger;
 }
@@ -171,6 +155,10 @@ export class McpProxy {
         );
         return rpcError(404, null, -32001, "Session not found");
       }
+    } else if (method === "POST") {
+      // A new session: refused, not made room for, when other users' sessions fill the store.
+      const full = this.deps.sessions.refusal(owner);
+      if (full) return rpcError(503, null, -32000, full, { "Retry-After": "60" });
     }
 
     // Read whole (not streamed): a fixed-length upload is cheaper for both sides, and the JSON-RPC
@@ -179,13 +167,24 @@ export class McpProxy {
     if (method === "POST") {
       const declared = requestHeaders.get("content-length");
       if (declared !== null && !declaredTooLarge(declared, this.options.maxBodyBytes)) {
-        body = await request.text(); // declared and within the limit: one read
+        body = await readDeclaredText(request); // declared and within the limit: one read
       } else {
         const text = await readText(request, this.options.maxBodyBytes);
         if (!text.ok)
           return rpcError(413, null, -32600, `Request body larger than ${this.options.maxBodyBytes} bytes`);
         body = text.value;
       }
+    }
+
+    // Checked before every connection, from a short-lived cache (see BackendAddressGuard).
+    const address =
+      this.deps.addressGuard.cached(server.url) ?? (await this.deps.addressGuard.verdict(server.url));
+    if (address.problem !== undefined) {
+      logger.warn(
+        { server: server.name, problem: address.problem },
+        "backend address refused: the gateway does not connect to it",
+      );
+      return rpcError(502, jsonRpcId(body), -32000, "Backend address refused");
     }
 
     const forwarded = new Headers();
@@ -226,8 +225,9 @@ export class McpProxy {
     }
 
     if (server.transport === "sse") {
-      // Legacy HTTP+SSE backend: the bridge terminates Streamable HTTP for it.
-      return this.deps.legacy.handle(server, {
+      // Legacy HTTP+SSE backend: the bridge terminates Streamable HTTP for it (its answers are
+      // built by the gateway from parsed messages, and sandboxed like the proxied ones).
+      const answer = await this.deps.legacy.handle(server, {
         method,
         body,
         sessionId,
@@ -236,6 +236,7 @@ export class McpProxy {
         backendHeaders,
         owner,
       });
+      return sandboxed(answer);
     }
 
     const query = searchOf(request.url);
@@ -266,33 +267,101 @@ export class McpProxy {
       this.deps.upstreamWatch.end(call);
     }
 
-    if (upstream.ok) {
-      const opened = upstream.headers.get("mcp-session-id");
-      if (sessionId === null && opened !== null) this.deps.sessions.set(server.name, opened, { owner });
-      if (method === "DELETE" && sessionId !== null) this.deps.sessions.delete(server.name, sessionId);
-    }
-
-    // The backend's response is returned as it is (its body is never re-wrapped unless it is SSE),
-    // minus the headers that are not the backend's to set.
+    const status = upstream.status;
     const headers = upstream.headers;
-    // Collected first: deleting while iterating a Headers skips entries.
-    let dropped: string[] | undefined;
-    for (const name of headers.keys()) {
-      if (!DROPPED_RESPONSE_HEADERS.has(name)) continue;
-      dropped ??= [];
-      dropped.push(name);
+    if (
+      !isMcpContentType(headers.get("content-type")) ||
+      (status >= 300 && status < 400) ||
+      status === 401 ||
+      status === 403
+    ) {
+      return this.unusualAnswer(upstream, server, body, { method, sessionId, owner });
     }
-    if (dropped !== undefined) for (const name of dropped) headers.delete(name);
+    this.trackSession(upstream, server, method, sessionId, owner);
+    // The backend's answer is returned as it is (its body is never re-wrapped unless it is SSE),
+    // with only the headers MCP needs and the gateway's sandbox.
+    confineBackendHeaders(headers);
     if (upstream.body !== null && isEventStream(headers.get("content-type"))) {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Accel-Buffering", "no");
       headers.delete("content-length");
       return new Response(withSseKeepAlive(upstream.body, this.options.sseKeepAliveMs), {
-        status: upstream.status,
+        status,
         headers,
       });
     }
     return upstream;
+  }
+
+  private trackSession(
+    upstream: Response,
+    server: McpServer,
+    method: string,
+    sessionId: string | null,
+    owner: string,
+  ): void {
+    if (!upstream.ok) return;
+    const opened = upstream.headers.get("mcp-session-id");
+    if (sessionId === null && opened !== null) this.deps.sessions.set(server.name, opened, { owner });
+    if (method === "DELETE" && sessionId !== null) this.deps.sessions.delete(server.name, sessionId);
+  }
+
+  /**
+   * An answer that is not plain MCP: a redirect (never followed: it would send the request, and
+   * with a credential header the backend's credential, elsewhere), a 401/403 (the backend refused
+   * the gateway's own credential; its WWW-Authenticate could steer the client to another
+   * authorization server), or a body that is neither JSON nor SSE (HTML from a backend would run
+   * on the gateway's origin): a 502. A body-less answer (202, 204, a DELETE's 200) passes without
+   * a body; a 4xx without any Content-Type keeps its status with a body of the gateway's.
+   */
+  private async unusualAnswer(
+    upstream: Response,
+    server: McpServer,
+    body: string | undefined,
+    call: { method: string; sessionId: string | null; owner: string },
+  ): Promise<Response> {
+    const { logger } = this.deps;
+    const status = upstream.status;
+    const id = jsonRpcId(body);
+    if (status >= 300 && status < 400) {
+      await upstream.body?.cancel().catch(() => {});
+      logger.warn(
+        { server: server.name, status },
+        "backend answered with a redirect; the gateway does not follow redirects: fix the server's URL",
+      );
+      return rpcError(502, id, -32000, "Backend answered with a redirect");
+    }
+    if (status === 401 || status === 403) {
+      await upstream.body?.cancel().catch(() => {});
+      this.deps.backendAuth.invalidate(server.id);
+      logger.warn(
+        { server: server.name, status, credentialKind: server.credentialKind },
+        "backend refused the gateway's credential: check the server's backend credential",
+      );
+      return rpcError(502, id, -32000, "Backend refused the gateway's credential");
+    }
+    const contentType = upstream.headers.get("content-type");
+    if (await bodyIsEmpty(upstream, server.timeoutMs)) {
+      this.trackSession(upstream, server, call.method, call.sessionId, call.owner);
+      const headers = upstream.headers;
+      confineBackendHeaders(headers);
+      headers.delete("content-type");
+      headers.delete("content-length");
+      headers.delete("content-encoding");
+      return new Response(null, { status, headers });
+    }
+    if (contentType === null && status >= 400 && status < 500) {
+      // Older MCP SDKs send their protocol errors (400, 404 for an unknown session, 405 to a GET)
+      // without a Content-Type. Their status means something to clients (404: open a new
+      // session), so it is kept; the body is the gateway's own.
+      logger.debug({ server: server.name, status }, "backend answered an error without a content type");
+      return rpcError(status, id, status === 404 ? -32001 : -32000, `Backend answered HTTP ${status}`);
+    }
+    logger.warn(
+      { server: server.name, status, contentType },
+      "backend answered with a content type MCP does not use; the answer was not passed on",
+    );
+    return rpcError(502, id, -32000, "Backend answered with an unsupported content type");
   }
 }
 

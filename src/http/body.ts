@@ -1,27 +1,57 @@
 import type { z } from "zod";
+import { bodyReadFailureStatus } from "./body-errors.ts";
+import { markBodyRead } from "./body-watch.ts";
 import { jsonError } from "./errors.ts";
 
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
-/** Reads the whole body as text, refusing more than `limit` bytes (413) without reading further. */
+/**
+ * Reads the whole body as text, refusing more than `limit` bytes (413) without reading further.
+ * A client that went away (499) or a body Bun refused (413) is an answer, not a thrown error.
+ */
 export async function readText(request: Request, limit: number): Promise<BodyResult<string>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) return { ok: false, response: tooLarge(limit) };
-  if (!request.body) return { ok: true, value: "" };
+  if (!request.body) {
+    markBodyRead(request);
+    return { ok: true, value: "" };
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return { ok: false, response: tooLarge(limit) };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        return { ok: false, response: tooLarge(limit) };
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    const status = bodyReadFailureStatus(error, request);
+    if (status === undefined) throw error;
+    return { ok: false, response: status === 413 ? tooLarge(limit) : clientGone() };
   }
+  markBodyRead(request);
   return { ok: true, value: Buffer.concat(chunks).toString("utf8") };
+}
+
+/**
+ * The whole body of a request whose Content-Length was already checked against the limit, in one
+ * read (the proxy's hot path); throws what the read throws.
+ */
+export async function readDeclaredText(request: Request): Promise<string> {
+  const text = await request.text();
+  markBodyRead(request);
+  return text;
+}
+
+/** Nobody reads it: the client closed the connection. The request log shows 499, as nginx does. */
+function clientGone(): Response {
+  return new Response(null, { status: 499 });
 }
 
 function tooLarge(limit: number): Response {

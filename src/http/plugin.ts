@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 import { jsonError } from "./errors.ts";
-import { bodyTooLarge, declaredTooLarge, RequestLog, SECURITY_HEADERS } from "./request-hooks.ts";
+import { bodyTooLarge, declaredTooLarge, RequestLog } from "./request-hooks.ts";
+import { securityHeaders } from "./security-headers.ts";
 
 /**
  * Cross-cutting HTTP behaviour: one log line per request, baseline security headers, the body
@@ -14,12 +15,13 @@ export function httpPlugin(ctx: AppContext) {
   const failedWith = new WeakMap<Request, number>();
   const log = new RequestLog(ctx.logger);
   const { maxBodyBytes } = ctx.config;
+  const headers = securityHeaders(ctx.config.publicUrl, ctx.config.hstsMaxAgeSeconds);
 
   return new Elysia({ name: "http" })
     .onRequest(({ request, set }) => {
       const start = log.start();
       if (start !== undefined) started.set(request, start);
-      for (const [name, value] of SECURITY_HEADERS) set.headers[name] = value;
+      for (const [name, value] of headers) set.headers[name] = value;
       if (declaredTooLarge(request.headers.get("content-length"), maxBodyBytes)) {
         return bodyTooLarge(maxBodyBytes);
       }

@@ -1,5 +1,8 @@
 import type { Logger } from "../logger.ts";
+import { bodyReadFailureStatus } from "./body-errors.ts";
+import type { BodyWatch } from "./body-watch.ts";
 import { jsonError } from "./errors.ts";
+import type { HeaderPair } from "./security-headers.ts";
 import { pathOf } from "./url-parts.ts";
 
 /**
@@ -7,12 +10,6 @@ import { pathOf } from "./url-parts.ts";
  * straight from Bun.serve): baseline security headers, the declared body-size limit, errors
  * mapped to JSON, and one log line per request. Kept allocation-free when the log level is off.
  */
-
-/** Set on every response unless the handler already set that header. */
-export const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
-  ["x-content-type-options", "nosniff"],
-  ["referrer-policy", "no-referrer"],
-];
 
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
@@ -54,8 +51,22 @@ export class RequestLog {
     );
   }
 
-  /** A 500 with a JSON body for a handler that threw; the error goes to the log, never the client. */
+  /**
+   * The answer for a handler that threw: a body the client failed to send (it went away, or Bun
+   * refused it as too large and answered 413 itself) is logged as what the client got, at debug
+   * level; anything else is a bug: a 500 with a JSON body, the error in the log, never to the client.
+   */
   failure(request: Request, error: unknown): Response {
+    const status = bodyReadFailureStatus(error, request);
+    if (status !== undefined) {
+      this.logger.debug(
+        { method: request.method, path: pathOf(request.url), status },
+        status === 413 ? "request body larger than the server accepts" : "client closed the connection",
+      );
+      return status === 413
+        ? jsonError(413, "invalid_request", "request body is too large")
+        : new Response(null, { status });
+    }
     this.logger.error(
       { err: error, method: request.method, path: pathOf(request.url) },
       "unhandled error while serving a request",
@@ -64,32 +75,55 @@ export class RequestLog {
   }
 }
 
+/** What `withRequestHooks` applies, built once per served app. */
+export interface RequestHooks {
+  log: RequestLog;
+  maxBodyBytes: number;
+  /** Set on every response unless the handler already set that header (see security-headers.ts). */
+  headers: readonly HeaderPair[];
+  /** Body deadline and caps of a listening server; absent when requests are handled in-process. */
+  bodyWatch?: BodyWatch;
+  /** The listening server, for the client address the body watch counts per IP. */
+  server?: () => { requestIP(request: Request): { address: string } | null } | null | undefined;
+}
+
 /**
  * Wraps a handler served outside the Elysia app with the same behaviour as the `http` plugin:
- * 413 on a declared oversized body, errors → 500 JSON, security headers, one log line.
+ * 413 on a declared oversized body, errors → 500 JSON, security headers, one log line; and, when
+ * served, the body deadline and caps.
  */
 export function withRequestHooks<R extends Request>(
-  log: RequestLog,
-  maxBodyBytes: number,
+  hooks: RequestHooks,
   handler: (request: R) => Response | Promise<Response>,
 ): (request: R) => Promise<Response> {
+  const { log, maxBodyBytes, bodyWatch } = hooks;
+  const run = async (request: R): Promise<Response> => {
+    try {
+      return await handler(request);
+    } catch (error) {
+      return log.failure(request, error);
+    }
+  };
   return async (request) => {
     const start = log.start();
     let response: Response;
     if (declaredTooLarge(request.headers.get("content-length"), maxBodyBytes)) {
       response = bodyTooLarge(maxBodyBytes);
+    } else if (bodyWatch === undefined) {
+      response = await run(request);
     } else {
-      try {
-        response = await handler(request);
-      } catch (error) {
-        response = log.failure(request, error);
-      }
+      response = await bodyWatch.guard(request, hooks.server?.(), () => run(request));
     }
-    const headers = response.headers;
-    for (const [name, value] of SECURITY_HEADERS) {
-      if (!headers.has(name)) headers.set(name, value);
-    }
+    setHeaders(response, hooks.headers);
     log.write(request, response.status, start);
     return response;
   };
+}
+
+/** Sets each header the response does not have yet, and those marked `overwrite` in any case. */
+export function setHeaders(response: Response, pairs: readonly HeaderPair[]): void {
+  const headers = response.headers;
+  for (const [name, value, overwrite] of pairs) {
+    if (overwrite || !headers.has(name)) headers.set(name, value);
+  }
 }

@@ -23,7 +23,17 @@ export function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
-/** `Set-Cookie` for a cookie of ours: HttpOnly, SameSite=Lax, Path=/, Secure on https. */
+/**
+ * `Set-Cookie` for a cookie of ours: HttpOnly, SameSite=Lax, Path=/, Secure on https.
+ *
+ * Path=/ on purpose, although the session cookie is then also sent to the MCP paths. It is needed
+ * by /login, /oauth/authorize, /setup and /admin, which share no path prefix, and a narrower Path
+ * would protect nothing: Path is not a security boundary within an origin, since a script running
+ * on any path of it can fetch('/admin/…') and the browser attaches a Path=/admin cookie to that.
+ * What keeps a backend away from the admin is that nothing from a backend runs on this origin:
+ * proxied answers are MCP content types only, with a `sandbox` CSP (an opaque origin, no script)
+ * and nosniff (src/gateway/upstream-response.ts), and the proxy never forwards the Cookie header.
+ */
 export function cookieHeader(publicUrl: string, name: string, value: string, maxAgeSeconds: number): string {
   const secure = publicUrl.startsWith("https:") ? "; Secure" : "";
   return `${name}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;

@@ -5,7 +5,7 @@ import { readJson } from "../http/body.ts";
 import { clientIp } from "../http/client-ip.ts";
 import { json, jsonError } from "../http/errors.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
-import { issueTokenPair, LOGIN_CLIENT_ID, revokeFamily } from "../oauth/token-issuer.ts";
+import { issueTokenPair, LOGIN_CLIENT_ID, revokeFamily, rotateTokenPair } from "../oauth/token-issuer.ts";
 import { PASSWORD_MAX_LENGTH } from "./password-policy.ts";
 import { publicUser, USERNAME_PATTERN } from "./user-service.ts";
 
@@ -31,6 +31,12 @@ const loginBody = z.strictObject({
 const refreshBody = z.strictObject({
   refresh_token: textField(512, 1),
 });
+
+const REGISTRATION_ACCEPTED = {
+  status: "accepted",
+  message:
+    "If the username and email were not in use, the account now exists: sign in with them. Otherwise nothing was created.",
+};
 
 /** First-party JSON authentication: register, login, refresh, logout, me. */
 export function identityRoutes(ctx: AppContext) {
@@ -65,9 +71,15 @@ export function identityRoutes(ctx: AppContext) {
         const body = await readJson(request, registerBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
         const result = await ctx.users.create(body.value);
-        if (result.ok) return json({ user: publicUser(result.user) }, 201);
-        if (result.kind === "weak_password") return jsonError(400, "weak_password", result.message);
-        return jsonError(409, "conflict", result.message);
+        if (!result.ok && result.kind === "weak_password") {
+          return jsonError(400, "weak_password", result.message);
+        }
+        if (result.ok) ctx.logger.info({ user_id: result.user.id }, "user registered");
+        // The same answer whether the account was created or the username or email was taken: a
+        // stranger must not learn which accounts exist (a 409 did). A person whose name was taken
+        // finds out when signing in fails; the operator sees both cases in the log.
+        else ctx.logger.info({ field: result.field }, "registration refused: already taken");
+        return json(REGISTRATION_ACCEPTED, 202);
       },
       { parse: "none" },
     )
@@ -103,27 +115,26 @@ export function identityRoutes(ctx: AppContext) {
         if (limited) return limited;
         const body = await readJson(request, refreshBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
-        const consumed = ctx.refreshTokens.consume(body.value.refresh_token, { clientId: LOGIN_CLIENT_ID });
-        if (!consumed.ok) {
-          if (consumed.reason === "reused") {
-            revokeFamily(ctx, consumed.familyId);
+        // No grace window here: the first-party client refreshes from one place.
+        const outcome = await rotateTokenPair(ctx, body.value.refresh_token, {
+          clientId: LOGIN_CLIENT_ID,
+          graceMs: 0,
+          audience: (row) => [config.publicUrl, row.resource],
+        });
+        if (!outcome.ok) {
+          if (outcome.reason === "reused") {
             ctx.logger.warn(
-              { user_id: consumed.row.userId, family_id: consumed.familyId },
+              { user_id: outcome.row?.userId, family_id: outcome.row?.familyId },
               "refresh token reused",
             );
           }
-          return jsonError(401, "invalid_grant", "the refresh token is invalid, expired or revoked");
+          const message =
+            outcome.reason === "inactive"
+              ? "the user is not active"
+              : "the refresh token is invalid, expired or revoked";
+          return jsonError(401, "invalid_grant", message);
         }
-        const user = ctx.users.principal(consumed.row.userId);
-        if (!user?.isActive) return jsonError(401, "invalid_grant", "the user is not active");
-        const tokens = await issueTokenPair(ctx, {
-          userId: consumed.row.userId,
-          clientId: LOGIN_CLIENT_ID,
-          audience: [config.publicUrl, consumed.row.resource],
-          resource: consumed.row.resource,
-          scope: consumed.row.scope,
-          familyId: consumed.row.familyId,
-        });
+        const tokens = outcome.body;
         return json(tokens);
       },
       { parse: "none" },

@@ -40,12 +40,14 @@ export class UserService {
     const rules = passwordProblems(input.password, this.policy);
     if (rules.length > 0)
       return { ok: false, kind: "weak_password", message: describePasswordProblems(rules), rules };
+    // Hashed before the uniqueness check: a taken name costs the same time as a new account, so
+    // self-registration (which answers both alike) does not reveal it by its timing.
+    const passwordHash = await Bun.password.hash(input.password, { algorithm: "argon2id" });
     const taken = this.store.usernameOrEmailTaken(input.username, input.email);
     if (taken.username)
       return { ok: false, kind: "conflict", field: "username", message: "username is already taken" };
     if (taken.email)
       return { ok: false, kind: "conflict", field: "email", message: "email is already registered" };
-    const passwordHash = await Bun.password.hash(input.password, { algorithm: "argon2id" });
     const now = this.clock.now();
     try {
       const user = this.store.insert({

@@ -6,6 +6,7 @@ import { readJson } from "../http/body.ts";
 import { json, jsonError } from "../http/errors.ts";
 import type { OAuthClient } from "./client-store.ts";
 import type { OAuthServer } from "./server.ts";
+import { revokeClientTokens } from "./token-issuer.ts";
 
 const BASE = "/admin/api/oauth-clients";
 
@@ -58,7 +59,12 @@ export function oauthAdminApi(ctx: AppContext, oauth: OAuthServer) {
         const admin = await requireAdmin(ctx, request);
         if (admin instanceof Response) return admin;
         if (!oauth.clientStore.delete(params.id)) return jsonError(404, "not_found", "no such client");
-        ctx.logger.info({ client_id: params.id, admin: admin.id }, "oauth client deleted");
+        // Its refresh tokens and its (stateless) access tokens end with it, for every user.
+        revokeClientTokens(ctx, params.id);
+        ctx.logger.info(
+          { client_id: params.id, admin: admin.id },
+          "oauth client deleted; its tokens revoked",
+        );
         return new Response(null, { status: 204 });
       },
       { parse: "none" },

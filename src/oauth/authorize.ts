@@ -1,4 +1,5 @@
 import type { AppContext } from "../context.ts";
+import { parseParams } from "../http/body.ts";
 import type { OAuthClient } from "./client-store.ts";
 import { redirectUriMatches } from "./redirect-uri.ts";
 import { parseScope } from "./scopes.ts";
@@ -18,7 +19,11 @@ export type AuthorizeValidation =
   | { kind: "ok"; request: AuthorizeRequest }
   /** client_id or redirect_uri is not trustworthy: show a page, never redirect. */
   | { kind: "page"; status: number; message: string }
-  | { kind: "redirect"; location: string };
+  /**
+   * The client and its redirect URI are known, another parameter is wrong: the error belongs to
+   * the client, but is sent there only once the person has approved that client (see routes).
+   */
+  | { kind: "error"; client: OAuthClient; redirectUri: string; location: string; description: string };
 
 /** The parameters an authorize request carries (and the consent form repeats). */
 export const AUTHORIZE_PARAMS = [
@@ -71,7 +76,10 @@ export async function validateAuthorize(
   }
   const iss = ctx.config.publicUrl;
   const fail = (error: string, description: string): AuthorizeValidation => ({
-    kind: "redirect",
+    kind: "error",
+    client,
+    redirectUri,
+    description,
     location: redirectWith(redirectUri, { error, error_description: description, state, iss }),
   });
   if (params.response_type !== "code") return fail("unsupported_response_type", "response_type must be code");
@@ -119,4 +127,71 @@ export function denied(ctx: AppContext, request: AuthorizeRequest): string {
     state: request.state,
     iss: ctx.config.publicUrl,
   });
+}
+
+/** How the consent and sign-in pages present a client. */
+export interface ClientDisplay {
+  name: string;
+  /**
+   * True when the name is the client's own claim (dynamic registration, metadata document):
+   * nobody checked it, and look-alike names are possible.
+   */
+  claimed: boolean;
+  /** For a metadata-document client: the host that published it (that much is verified). */
+  publishedBy?: string;
+}
+
+export function clientDisplay(client: OAuthClient): ClientDisplay {
+  const claimed = client.source === "dynamic" || client.source === "cimd";
+  if (client.source !== "cimd") return { name: client.name, claimed };
+  return { name: client.name, claimed, publishedBy: new URL(client.clientId).host };
+}
+
+/** Where a redirect URI sends the browser, as a person reads it: the host, or scheme and host. */
+export function redirectTargetLabel(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  if (url.protocol === "http:" || url.protocol === "https:") return url.host;
+  return url.host ? `${url.protocol}//${url.host}` : `${url.protocol}${url.pathname}`;
+}
+
+/** The gateway's name for a resource: a server's name, or all servers for the aggregate. */
+export function resourceLabel(ctx: AppContext, resource: string): string {
+  const parsed = ctx.resources.parse(resource);
+  return parsed?.kind === "server" ? parsed.server : "all servers (aggregated endpoint)";
+}
+
+/** What the sign-in page shown during an authorization says, and where its form may end. */
+export interface AuthorizationSummary {
+  client: ClientDisplay;
+  redirectUri: string;
+  redirectTarget: string;
+  /** The server asked for, when the request is otherwise valid. */
+  server?: string;
+}
+
+const AUTHORIZE_PATHS = new Set(["/oauth/authorize", "/authorize"]);
+
+/**
+ * For a `return_to` that is an authorization request of a known client with a registered
+ * redirect URI: who is asking, for which server, and where the browser may be sent after login.
+ */
+export async function describeAuthorization(
+  ctx: AppContext,
+  oauth: OAuthServer,
+  returnTo: string,
+): Promise<AuthorizationSummary | undefined> {
+  const url = new URL(returnTo, ctx.config.publicUrl);
+  if (!AUTHORIZE_PATHS.has(url.pathname)) return undefined;
+  const params = parseParams(url.searchParams);
+  if (!params.ok) return undefined;
+  const validation = await validateAuthorize(ctx, oauth, params.value);
+  if (validation.kind === "page") return undefined;
+  const client = validation.kind === "ok" ? validation.request.client : validation.client;
+  const redirectUri = validation.kind === "ok" ? validation.request.redirectUri : validation.redirectUri;
+  return {
+    client: clientDisplay(client),
+    redirectUri,
+    redirectTarget: redirectTargetLabel(redirectUri),
+    server: validation.kind === "ok" ? resourceLabel(ctx, validation.request.resource) : undefined,
+  };
 }

@@ -21,7 +21,8 @@ export type BearerResult =
 
 /**
  * The bearer check of every protected endpoint: signature with a known key, iss, exp/nbf,
- * aud equal to the endpoint's resource, jti not revoked, user still active. All in memory.
+ * aud equal to the endpoint's resource, not revoked (its jti, or its client for this user), user
+ * still active. All in memory.
  */
 export class BearerAuthenticator {
   constructor(
@@ -45,7 +46,7 @@ export class BearerAuthenticator {
             : "the access token is invalid";
       return { ok: false, error: "invalid_token", description };
     }
-    if (this.revocations.isRevoked(result.claims.jti)) {
+    if (this.revocations.isRevoked(result.claims)) {
       return { ok: false, error: "invalid_token", description: "the access token was revoked" };
     }
     const principal = this.users.principal(result.claims.sub);

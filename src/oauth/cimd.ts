@@ -10,6 +10,12 @@ export interface CimdOptions {
   maxBytes: number;
   cacheMaxSeconds: number;
   cacheEntries: number;
+  /** How long a refused or unreachable document is remembered as refused (0: not at all). */
+  negativeCacheSeconds: number;
+  /** Most documents fetched at once, all hosts together. */
+  maxConcurrentFetches: number;
+  /** Most documents fetched at once from one host (host:port). */
+  maxConcurrentFetchesPerHost: number;
   allowedHosts: readonly string[];
   /** Extra trusted CA certificates (PEM). */
   ca?: string;
@@ -25,9 +31,18 @@ export function looksLikeCimd(clientId: string): boolean {
 /**
  * Fetches Client ID Metadata Documents (URL-form client_ids): SSRF-guarded, no redirects, bounded
  * size and time, cached per Cache-Control max-age (capped; bounded number of entries).
+ *
+ * Anyone can present any URL as a client_id, so each unknown one costs the gateway an outbound
+ * request. Bounded three ways: a refusal is remembered for `negativeCacheSeconds` (a broken or
+ * hostile URL asked for again and again is fetched once per period), concurrent requests for the
+ * same URL share one fetch, and fetches in flight are capped globally and per host. Beyond a cap
+ * the authorization fails at once with a message saying so (not remembered: it is about load, not
+ * the document) rather than queueing behind slow hosts.
  */
 export class CimdFetcher {
   private readonly cache = new Map<string, { expiresAt: number; result: CimdResult }>();
+  private readonly inFlight = new Map<string, Promise<CimdResult>>();
+  private readonly perHost = new Map<string, number>();
 
   constructor(
     private readonly clock: Clock,
@@ -39,15 +54,52 @@ export class CimdFetcher {
     const cached = this.cache.get(clientId);
     if (cached && cached.expiresAt > now) return cached.result;
     this.cache.delete(clientId);
-    const { result, maxAgeSeconds } = await this.fetchDocument(clientId);
-    const ttl = Math.min(maxAgeSeconds, this.options.cacheMaxSeconds);
+    const shared = this.inFlight.get(clientId);
+    if (shared) return shared;
+    const host = hostOf(clientId);
+    if (host === undefined) return { ok: false, reason: "client_id is not a valid URL" };
+    const busy = this.busy(host);
+    if (busy) return { ok: false, reason: busy };
+    const fetching = this.fetchAndRemember(clientId, host);
+    this.inFlight.set(clientId, fetching);
+    try {
+      return await fetching;
+    } finally {
+      this.inFlight.delete(clientId);
+    }
+  }
+
+  private busy(host: string): string | undefined {
+    if (this.inFlight.size >= this.options.maxConcurrentFetches) {
+      return "too many client metadata documents are being fetched at once; try again shortly";
+    }
+    if ((this.perHost.get(host) ?? 0) >= this.options.maxConcurrentFetchesPerHost) {
+      return `too many client metadata documents are being fetched from ${host} at once; try again shortly`;
+    }
+    return undefined;
+  }
+
+  private async fetchAndRemember(clientId: string, host: string): Promise<CimdResult> {
+    this.perHost.set(host, (this.perHost.get(host) ?? 0) + 1);
+    let fetched: { result: CimdResult; maxAgeSeconds: number };
+    try {
+      fetched = await this.fetchDocument(clientId);
+    } finally {
+      const left = (this.perHost.get(host) ?? 1) - 1;
+      if (left > 0) this.perHost.set(host, left);
+      else this.perHost.delete(host);
+    }
+    const { result, maxAgeSeconds } = fetched;
+    const ttl = result.ok
+      ? Math.min(maxAgeSeconds, this.options.cacheMaxSeconds)
+      : this.options.negativeCacheSeconds;
     if (ttl > 0) {
       while (this.cache.size >= this.options.cacheEntries) {
         const oldest = this.cache.keys().next().value;
         if (oldest === undefined) break;
         this.cache.delete(oldest);
       }
-      this.cache.set(clientId, { expiresAt: now + ttl * 1000, result });
+      this.cache.set(clientId, { expiresAt: this.clock.now() + ttl * 1000, result });
     }
     return result;
   }
@@ -85,6 +137,14 @@ export class CimdFetcher {
     }
     const parsed = parseDocument(clientId, doc, this.clock.now());
     return { result: parsed, maxAgeSeconds: maxAge(response.headers.get("cache-control")) };
+  }
+}
+
+function hostOf(clientId: string): string | undefined {
+  try {
+    return new URL(clientId).host.toLowerCase();
+  } catch {
+    return undefined;
   }
 }
 

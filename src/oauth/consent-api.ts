@@ -3,10 +3,12 @@ import type { AppContext } from "../context.ts";
 import { json, jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import type { OAuthServer } from "./server.ts";
+import { revokeClientTokens } from "./token-issuer.ts";
 
 /**
  * A signed-in person's remembered consents (JSON, for the portal): list and revoke. A revoked
- * consent makes the next authorization ask again. Revoking needs `X-CSRF-Token` and our Origin.
+ * consent makes the next authorization ask again and revokes the client's tokens for this person.
+ * Revoking needs `X-CSRF-Token` and our Origin.
  */
 export function consentApi(ctx: AppContext, oauth: OAuthServer) {
   return new Elysia({ name: "oauth-consent-api" })
@@ -33,9 +35,18 @@ export function consentApi(ctx: AppContext, oauth: OAuthServer) {
         ) {
           return jsonError(403, "csrf_failed", "missing or invalid CSRF token");
         }
-        if (!oauth.consents.revoke(identity.principal.id, params.id)) {
+        const userId = identity.principal.id;
+        const consent = oauth.consents.listForUser(userId).find((c) => c.id === params.id);
+        if (!consent || !oauth.consents.revoke(userId, params.id)) {
           return jsonError(404, "not_found", "no such consent");
         }
+        // Disconnecting a client ends its access for this person: every token it holds for them,
+        // whichever resource (a consent is one of possibly several of this client).
+        revokeClientTokens(ctx, consent.clientId, userId);
+        ctx.logger.info(
+          { client_id: consent.clientId, user_id: userId },
+          "consent revoked; client tokens revoked",
+        );
         return new Response(null, { status: 204 });
       },
       { parse: "none" },

@@ -1,14 +1,34 @@
 import { lt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/connection.ts";
-import { revokedAccessTokens } from "../db/schema/index.ts";
+import { revokedAccessTokens, revokedTokenCutoffs } from "../db/schema/index.ts";
+import type { AccessTokenClaims } from "./access-tokens.ts";
+
+/** What the revocation check reads from a verified access token. */
+export type RevocableClaims = Pick<AccessTokenClaims, "jti" | "client_id" | "sub" | "iat">;
+
+/** Cutoffs of one client: for all its users, and per user. */
+interface ClientCutoffs {
+  all?: number;
+  users: Map<string, number>;
+}
 
 /**
- * Access tokens revoked before they expire. The check on every request is an in-memory lookup;
- * the table survives restarts. (Several instances will put this behind Redis.)
+ * Access tokens revoked before they expire: one by one (jti), or all tokens of a client (for one
+ * user or for all) issued at or before a moment, a "cutoff" (consent revoked, client deleted).
+ *
+ * The check runs on every request of the proxy's hot path, so it is memory only and O(1): one
+ * lookup of the jti, one of the client, one of the user within it; no allocation. The tables keep
+ * both kinds across restarts (loaded at start) and each entry is pruned once every token it could
+ * match has expired anyway. (Several instances will put this behind Redis.)
+ *
+ * A cutoff compares the token's `iat`, which has whole-second precision: a token issued in the same
+ * second as the revocation, even just after it, is refused too. That errs on the safe side: the
+ * client refreshes or re-authorizes a second later.
  */
 export class RevocationList {
   private readonly revoked = new Map<string, number>();
+  private readonly cutoffs = new Map<string, ClientCutoffs>();
 
   constructor(
     private readonly db: Db,
@@ -18,10 +38,19 @@ export class RevocationList {
     for (const row of db.select().from(revokedAccessTokens).all()) {
       if (row.expiresAt > now) this.revoked.set(row.jti, row.expiresAt);
     }
+    for (const row of db.select().from(revokedTokenCutoffs).all()) {
+      if (row.expiresAt > now) this.setCutoff(row.clientId, row.userId || undefined, row.revokedBefore);
+    }
   }
 
-  isRevoked(jti: string): boolean {
-    return this.revoked.has(jti);
+  isRevoked(claims: RevocableClaims): boolean {
+    if (this.revoked.has(claims.jti)) return true;
+    const client = this.cutoffs.get(claims.client_id);
+    if (client === undefined) return false;
+    const issuedAt = claims.iat * 1000;
+    if (client.all !== undefined && issuedAt <= client.all) return true;
+    const user = client.users.get(claims.sub);
+    return user !== undefined && issuedAt <= user;
   }
 
   /** `expiresAt` in ms: the row is useless after the token would have expired anyway. */
@@ -35,11 +64,54 @@ export class RevocationList {
       .run();
   }
 
+  /**
+   * Revokes every access token of `clientId` (of `userId` only, when given) issued until now.
+   * `maxTokenLifetimeMs`: the longest an access token issued now lives (lifetime + clock skew);
+   * after that the marker matches nothing live and is pruned.
+   */
+  revokeIssuedUntilNow(clientId: string, userId: string | undefined, maxTokenLifetimeMs: number): void {
+    const now = this.clock.now();
+    this.setCutoff(clientId, userId, now);
+    const expiresAt = now + maxTokenLifetimeMs;
+    this.db
+      .insert(revokedTokenCutoffs)
+      .values({ clientId, userId: userId ?? "", revokedBefore: now, expiresAt })
+      .onConflictDoUpdate({
+        target: [revokedTokenCutoffs.clientId, revokedTokenCutoffs.userId],
+        set: { revokedBefore: now, expiresAt },
+      })
+      .run();
+  }
+
+  private setCutoff(clientId: string, userId: string | undefined, at: number): void {
+    let client = this.cutoffs.get(clientId);
+    if (client === undefined) {
+      client = { users: new Map() };
+      this.cutoffs.set(clientId, client);
+    }
+    if (userId === undefined) client.all = Math.max(client.all ?? at, at);
+    else client.users.set(userId, Math.max(client.users.get(userId) ?? at, at));
+  }
+
   /** Forgets revocations of tokens that have expired; run periodically. */
   prune(): number {
     const now = this.clock.now();
     for (const [jti, exp] of this.revoked) if (exp <= now) this.revoked.delete(jti);
-    return this.db.delete(revokedAccessTokens).where(lt(revokedAccessTokens.expiresAt, now)).returning().all()
-      .length;
+    const expiredCutoffs = this.db
+      .delete(revokedTokenCutoffs)
+      .where(lt(revokedTokenCutoffs.expiresAt, now))
+      .returning()
+      .all();
+    for (const row of expiredCutoffs) {
+      const client = this.cutoffs.get(row.clientId);
+      if (client === undefined) continue;
+      if (row.userId === "") client.all = undefined;
+      else client.users.delete(row.userId);
+      if (client.all === undefined && client.users.size === 0) this.cutoffs.delete(row.clientId);
+    }
+    return (
+      this.db.delete(revokedAccessTokens).where(lt(revokedAccessTokens.expiresAt, now)).returning().all()
+        .length + expiredCutoffs.length
+    );
   }
 }

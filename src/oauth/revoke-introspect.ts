@@ -41,7 +41,7 @@ export async function introspectToken(
   const verified = await ctx.accessTokens.verifyAnyAudience(token);
   if (verified.ok) {
     const c = verified.claims;
-    if (!mine(c.client_id) || ctx.revocations.isRevoked(c.jti)) return inactive;
+    if (!mine(c.client_id) || ctx.revocations.isRevoked(c)) return inactive;
     const principal = ctx.users.principal(c.sub);
     if (!principal?.isActive) return inactive;
     return {

@@ -1,18 +1,25 @@
 import { Elysia } from "elysia";
-import { z } from "zod";
 import { ConsentPage } from "../../views/oauth/consent.tsx";
 import type { AppContext } from "../context.ts";
-import { parseParams, readForm, readJson } from "../http/body.ts";
-import { clientIp } from "../http/client-ip.ts";
+import { parseParams, readForm } from "../http/body.ts";
 import { jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import { htmlResponse, seeOther } from "../web/html.ts";
 import { csrfRejected, messageResponse, readBrowserForm } from "../web/pages.ts";
 import { oauthAdminApi } from "./admin-api.ts";
-import { AUTHORIZE_PARAMS, approve, denied, validateAuthorize } from "./authorize.ts";
+import {
+  AUTHORIZE_PARAMS,
+  approve,
+  clientDisplay,
+  denied,
+  redirectTargetLabel,
+  resourceLabel,
+  validateAuthorize,
+} from "./authorize.ts";
 import type { OAuthClient } from "./client-store.ts";
 import { consentApi } from "./consent-api.ts";
 import { authorizationServerMetadata, protectedResourceMetadata } from "./metadata.ts";
+import { registerEndpoint } from "./register-endpoint.ts";
 import { introspectToken, revokeToken } from "./revoke-introspect.ts";
 import { createOAuthServer, type OAuthServer } from "./server.ts";
 import { tokenGrant } from "./token-endpoint.ts";
@@ -67,34 +74,52 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
   const authorize = async (request: Request, params: Record<string, string>, decision?: string) => {
     const validation = await validateAuthorize(ctx, oauth, params);
     if (validation.kind === "page") return errorPage(validation.status, validation.message);
-    const status = decision === undefined ? 302 : 303;
-    if (validation.kind === "redirect") return redirect(validation.location, status);
-    const req = validation.request;
     const identity = browserIdentity(ctx, request);
+    if (validation.kind === "error") {
+      // Any client may register any redirect URI: sending errors there for anyone who follows a
+      // link would make the gateway an open redirector (RFC 9700 §4.11.2). The error goes to the
+      // client only once this person has approved that client; before, it is shown here.
+      if (identity && oauth.consents.hasClient(identity.principal.id, validation.client.clientId)) {
+        return redirect(validation.location, decision === undefined ? 302 : 303);
+      }
+      return errorPage(400, `The application's request is not valid: ${validation.description}.`);
+    }
+    const req = validation.request;
     if (!identity) {
       const back = `/oauth/authorize?${new URLSearchParams(pick(params)).toString()}`;
       return seeOther(`/login?return_to=${encodeURIComponent(back)}`);
     }
     const userId = identity.principal.id;
+    const { clientId } = req.client;
     if (decision !== undefined) {
       if (decision === "deny") return redirect(denied(ctx, req), 303);
       if (decision !== "approve") return errorPage(400, "The decision must be approve or deny.");
-      oauth.consents.grant(userId, req.client.clientId, req.resource, req.scope);
+      oauth.consents.grant(userId, clientId, req.resource, req.scope, req.redirectUri);
       return redirect(approve(ctx, oauth, req, userId), 303);
     }
-    if (oauth.consents.has(userId, req.client.clientId, req.resource, req.scope)) {
-      return redirect(approve(ctx, oauth, req, userId), 302);
-    }
+    const remembered = oauth.consents.has(userId, clientId, req.resource, req.scope);
+    // Any local program can claim a loopback port and start an authorization for a public
+    // (native) client with its own PKCE pair: remembered consent alone must not hand it a code
+    // without the person (RFC 8252 §8.6). Silent only for the exact redirect URI approved before.
+    const silent =
+      remembered &&
+      (req.client.tokenEndpointAuthMethod !== "none" ||
+        oauth.consents.redirectApproved(userId, clientId, req.redirectUri));
+    if (silent) return redirect(approve(ctx, oauth, req, userId), 302);
     const html = await ConsentPage({
       csrfToken: ctx.browserSessions.csrfToken(identity.session),
       username: identity.principal.username,
-      clientName: req.client.name,
-      redirectHost: new URL(req.redirectUri).host || req.redirectUri,
+      client: clientDisplay(req.client),
+      redirectTarget: redirectTargetLabel(req.redirectUri),
+      redirectUri: req.redirectUri,
+      server: resourceLabel(ctx, req.resource),
       resource: req.resource,
       scope: req.scope,
+      approvedBefore: remembered,
       params: { ...pick(params), redirect_uri: req.redirectUri },
     });
-    return htmlResponse(html);
+    // Allow and Deny redirect to the client: the page's form-action names that one target.
+    return htmlResponse(html, 200, [], { formTarget: req.redirectUri });
   };
 
   const authorizeGet = ({ request }: { request: Request }) => {
@@ -102,6 +127,8 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
     if (!params.ok) return errorPage(400, "A parameter of the request is repeated.");
     return authorize(request, params.value);
   };
+
+  const register = registerEndpoint(ctx, oauth);
 
   const token = async ({ request }: { request: Request }) => {
     const form = await readForm(request, config.maxBodyBytes);
@@ -150,44 +177,9 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
         const alias = ctx.resources.serverAlias(params.server);
         return Response.json(protectedResourceMetadata(ctx, alias), { headers: DISCOVERY_HEADERS });
       })
-      .post(
-        "/oauth/register",
-        async ({ request, server }) => {
-          if (config.oauthRegistrationMode === "none") {
-            return withCors(jsonError(403, "access_denied", "dynamic client registration is disabled"));
-          }
-          const wait = oauth.registrationLimiter.hit(clientIp(request, server, config.trustProxyHeaders));
-          if (wait > 0) {
-            return withCors(
-              jsonError(429, "too_many_requests", "too many registrations", { "Retry-After": String(wait) }),
-            );
-          }
-          const body = await readJson(request, z.unknown(), config.maxBodyBytes);
-          if (!body.ok) return withCors(body.response);
-          const pending = config.oauthRegistrationMode === "approval";
-          const result = oauth.clients.register(body.value, "dynamic", pending ? "pending" : "active");
-          if (!result.ok) return withCors(jsonError(400, result.error, result.description));
-          const c = result.client;
-          ctx.logger.info({ client_id: c.clientId, pending }, "oauth client registered");
-          return withCors(
-            Response.json(
-              {
-                client_id: c.clientId,
-                client_id_issued_at: Math.floor(c.createdAt / 1000),
-                ...(result.secret ? { client_secret: result.secret, client_secret_expires_at: 0 } : {}),
-                client_name: c.name,
-                redirect_uris: c.redirectUris,
-                grant_types: c.grantTypes,
-                response_types: c.grantTypes.includes("authorization_code") ? ["code"] : [],
-                token_endpoint_auth_method: c.tokenEndpointAuthMethod,
-                scope: c.scope,
-              },
-              { status: 201, headers: { "Cache-Control": "no-store" } },
-            ),
-          );
-        },
-        { parse: "none" },
-      )
+      .post("/oauth/register", async ({ request, server }) => withCors(await register(request, server)), {
+        parse: "none",
+      })
       .get("/oauth/authorize", authorizeGet)
       .get("/authorize", authorizeGet)
       .post(

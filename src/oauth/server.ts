@@ -26,6 +26,9 @@ export function createOAuthServer(ctx: AppContext): OAuthServer {
         maxBytes: config.oauthCimdMaxBytes,
         cacheMaxSeconds: config.oauthCimdCacheMaxSeconds,
         cacheEntries: config.oauthCimdCacheEntries,
+        negativeCacheSeconds: config.oauthCimdNegativeCacheSeconds,
+        maxConcurrentFetches: config.oauthCimdMaxConcurrentFetches,
+        maxConcurrentFetchesPerHost: config.oauthCimdMaxConcurrentFetchesPerHost,
         allowedHosts: config.oauthCimdAllowedHosts,
         ca: config.oauthCimdCaFile ? readFileSync(config.oauthCimdCaFile, "utf8") : undefined,
       })
@@ -36,7 +39,11 @@ export function createOAuthServer(ctx: AppContext): OAuthServer {
   }
   const codes = new CodeStore(db, clock);
   // Used codes are kept a day after expiry (replay detection), then deleted.
-  const pruneTimer = setInterval(() => codes.prune(86_400_000), 3_600_000);
+  // Sealed grace-window answers of rotated refresh tokens are dropped once the window is over.
+  const pruneTimer = setInterval(() => {
+    codes.prune(86_400_000);
+    ctx.refreshTokens.pruneSealed(config.oauthRefreshGraceSeconds * 1000);
+  }, 3_600_000);
   pruneTimer.unref?.();
   ctx.onClose(() => clearInterval(pruneTimer));
   return {

@@ -7,7 +7,7 @@ import { type CodeRow, issuedFromCode } from "./code-store.ts";
 import { scopeCovers } from "./scopes.ts";
 import type { OAuthServer } from "./server.ts";
 import { NO_STORE, tokenError } from "./token-errors.ts";
-import { issueTokenPair, revokeFamily } from "./token-issuer.ts";
+import { issueTokenPair, revokeFamily, rotateTokenPair } from "./token-issuer.ts";
 
 async function s256(verifier: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
@@ -128,33 +128,23 @@ async function refresh(
       return tokenError(400, "invalid_scope", "scope may narrow the grant but never widen it");
     }
   }
-  const consumed = ctx.refreshTokens.consume(token, {
-    clientId: client.clientId,
-    graceMs: ctx.config.oauthRefreshGraceSeconds * 1000,
-  });
-  if (!consumed.ok) {
-    if (consumed.reason === "reused") {
-      revokeFamily(ctx, consumed.familyId);
-      ctx.logger.warn({ client_id: client.clientId }, "refresh token reused; its family was revoked");
-    }
-    return tokenError(400, "invalid_grant", "the refresh token is invalid, expired or revoked");
-  }
-  const row = consumed.row;
-  const resource =
-    (form.resource === undefined ? undefined : ctx.resources.canonical(form.resource)) ?? row.resource;
+  const resource = form.resource === undefined ? undefined : ctx.resources.canonical(form.resource);
   const scope =
     form.scope === undefined
-      ? row.scope
+      ? undefined
       : [...new Set(form.scope.split(" ").filter(Boolean))].sort().join(" ");
-  const principal = ctx.users.principal(row.userId);
-  if (!principal?.isActive) return tokenError(400, "invalid_grant", "the user is not active");
-  const body = await issueTokenPair(ctx, {
-    userId: row.userId,
+  const outcome = await rotateTokenPair(ctx, token, {
     clientId: client.clientId,
-    audience: resource,
-    resource: row.resource,
+    graceMs: ctx.config.oauthRefreshGraceSeconds * 1000,
+    audience: (row) => resource ?? row.resource,
     scope,
-    familyId: row.familyId,
   });
-  return Response.json(body, { headers: NO_STORE });
+  if (!outcome.ok) {
+    if (outcome.reason === "reused") {
+      ctx.logger.warn({ client_id: client.clientId }, "refresh token reused; its family was revoked");
+    }
+    if (outcome.reason === "inactive") return tokenError(400, "invalid_grant", "the user is not active");
+    return tokenError(400, "invalid_grant", "the refresh token is invalid, expired or revoked");
+  }
+  return Response.json(outcome.body, { headers: NO_STORE });
 }

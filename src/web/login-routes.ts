@@ -8,6 +8,7 @@ import {
   sessionCookieName,
 } from "../identity/browser-auth.ts";
 import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
+import type { AuthorizationSummary } from "../oauth/authorize.ts";
 import { checkFormToken, issueFormToken } from "./form-token.ts";
 import { htmlResponse, seeOther } from "./html.ts";
 import { csrfRejected, limitAttempts, readBrowserForm } from "./pages.ts";
@@ -16,11 +17,14 @@ import { clearedSessionCookie, startBrowserSession } from "./session.ts";
 
 const INVALID_LOGIN = "Invalid username or password.";
 
+/** Tells what a `return_to` is about when it is an OAuth authorization (from the oauth module). */
+export type DescribeReturnTo = (returnTo: string) => Promise<AuthorizationSummary | undefined>;
+
 /**
  * `/` (where a visitor belongs), `/login` (the form every browser sign-in goes through, the OAuth
  * authorize endpoint included) and `/logout`.
  */
-export function loginRoutes(ctx: AppContext) {
+export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo) {
   const { config } = ctx;
 
   const loginForm = async (
@@ -30,8 +34,13 @@ export function loginRoutes(ctx: AppContext) {
     fields: { username?: string; errors?: string[] } = {},
   ) => {
     const form = issueFormToken(ctx, request);
-    const html = await LoginPage({ csrfToken: form.token, returnTo, ...fields });
-    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]]);
+    const authorization = await describeReturnTo?.(returnTo);
+    const html = await LoginPage({ csrfToken: form.token, returnTo, authorization, ...fields });
+    // Signing in during an authorization may end at the client (remembered consent: POST /login
+    // → 303 → 302 to its redirect URI): form-action names that target (see formActionSource).
+    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]], {
+      formTarget: authorization?.redirectUri,
+    });
   };
 
   return new Elysia({ name: "web-login" })

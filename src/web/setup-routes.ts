@@ -11,18 +11,22 @@ import { passwordRulesText, SetupService } from "./setup-service.ts";
 /** `/setup`: the first-run wizard. Exists only while no administrator does; a 404 afterwards. */
 export function setupRoutes(ctx: AppContext) {
   const setup = new SetupService(ctx);
+  setup.prepare();
 
-  const gone = () =>
-    messageResponse(404, {
+  const gone = () => {
+    // However the administrator came to exist, the code is of no use any more.
+    setup.code.remove();
+    return messageResponse(404, {
       title: "Not found",
       message: "This gateway is already set up.",
       link: { href: "/login?return_to=/admin/", label: "Sign in" },
     });
+  };
 
   const setupForm = async (
     request: Request,
     status = 200,
-    fields: { username?: string; email?: string; errors?: string[] } = {},
+    fields: { setupCode?: string; username?: string; email?: string; errors?: string[] } = {},
   ) => {
     const form = issueFormToken(ctx, request);
     const html = await SetupPage({ csrfToken: form.token, passwordRules: passwordRulesText(ctx), ...fields });
@@ -37,7 +41,14 @@ export function setupRoutes(ctx: AppContext) {
         if (!setup.isOpen()) return gone();
         const form = await readBrowserForm(ctx, request);
         if (!form.ok) return form.response;
-        const { _csrf, username = "", email = "", password = "", password_confirm = "" } = form.value;
+        const {
+          _csrf,
+          setup_code = "",
+          username = "",
+          email = "",
+          password = "",
+          password_confirm = "",
+        } = form.value;
         if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
         const limited = await limitAttempts(ctx, request, server);
         if (limited) return limited;
@@ -53,10 +64,15 @@ export function setupRoutes(ctx: AppContext) {
           email: email.trim(),
           password,
           passwordConfirm: password_confirm,
+          setupCode: setup_code.slice(0, 64),
         });
         if (!result.ok) {
           if (result.kind === "closed") return gone();
-          return setupForm(request, 400, { ...shown, errors: result.errors });
+          if (result.kind === "wrong-code") {
+            ctx.logger.warn("setup wizard: a wrong setup code was submitted");
+          }
+          const keptCode = result.kind === "wrong-code" ? {} : { setupCode: setup_code.slice(0, 64) };
+          return setupForm(request, 400, { ...shown, ...keptCode, errors: result.errors });
         }
         ctx.logger.info({ user_id: result.user.id }, "first administrator created by the setup wizard");
         const cookie = startBrowserSession(ctx, request, result.user.id);

@@ -6,17 +6,21 @@ import {
 } from "../identity/password-policy.ts";
 import { USERNAME_PATTERN } from "../identity/user-service.ts";
 import type { UserRow } from "../identity/user-store.ts";
+import { SetupCode } from "./setup-code.ts";
 
 export interface SetupInput {
   username: string;
   email: string;
   password: string;
   passwordConfirm: string;
+  /** The one-time setup code from the gateway's log or data directory. */
+  setupCode: string;
 }
 
 export type SetupResult =
   | { ok: true; user: UserRow }
   | { ok: false; kind: "closed" }
+  | { ok: false; kind: "wrong-code"; errors: string[] }
   | { ok: false; kind: "invalid"; errors: string[] };
 
 const EMAIL_RULE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -28,11 +32,23 @@ const EMAIL_RULE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  */
 export class SetupService {
   private queue: Promise<unknown> = Promise.resolve();
+  readonly code: SetupCode;
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(private readonly ctx: AppContext) {
+    this.code = new SetupCode(ctx.config.dataDir);
+  }
 
   isOpen(): boolean {
     return !this.ctx.users.hasAdmin();
+  }
+
+  /**
+   * At composition: a fresh setup code while no administrator exists (`start` prints it), else the
+   * removal of a code left behind (an administrator created while the gateway was down).
+   */
+  prepare(): void {
+    if (this.isOpen()) this.code.issue();
+    else this.code.remove();
   }
 
   createFirstAdmin(input: SetupInput): Promise<SetupResult> {
@@ -43,6 +59,16 @@ export class SetupService {
 
   private async create(input: SetupInput): Promise<SetupResult> {
     if (!this.isOpen()) return { ok: false, kind: "closed" };
+    // Checked first and alone: without the code, nothing else about the form is answered.
+    if (!this.code.matches(input.setupCode)) {
+      return {
+        ok: false,
+        kind: "wrong-code",
+        errors: [
+          "Setup code: not the code in force. Copy it from the gateway's log or from the file setup-code in its data directory.",
+        ],
+      };
+    }
     const errors: string[] = [];
     if (!USERNAME_PATTERN.test(input.username))
       errors.push("Username: 3–64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
@@ -74,6 +100,7 @@ export class SetupService {
       users.update(created.user.id, { isActive: false });
       return { ok: false, kind: "closed" };
     }
+    this.code.remove();
     return { ok: true, user: promoted };
   }
 }
@@ -87,6 +114,7 @@ export function passwordPolicy(ctx: AppContext): PasswordPolicy {
     requireLowercase: config.passwordRequireLowercase,
     requireDigit: config.passwordRequireDigit,
     requireSpecial: config.passwordRequireSpecial,
+    passphraseMinLength: config.passwordPassphraseMinLength,
   };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, ConsoleMessage } from "playwright-core";
 import { launchBrowser } from "../support/browser.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
+import { readSetupCode } from "./web.ts";
 
 const ADMIN = { username: "first-admin", email: "first@example.test", password: "Correct-Horse-9" };
 export const DASHBOARD_SCREENSHOT = "/tmp/authmcp-admin-dashboard.png";
@@ -30,10 +31,28 @@ test(
     });
     page.on("pageerror", (error) => problems.push(String(error)));
 
+    // A server exists before the admin does (the dashboard lists it with its URL).
+    await gateway.app.decorator.gateway.registry.create({
+      name: "notes",
+      displayName: '<b>Notes</b> "&',
+      url: "http://127.0.0.1:9/mcp",
+    });
     await page.goto(`${gateway.url}/`);
     expect(new URL(page.url()).pathname).toBe("/setup");
     expect(await page.locator("h1").textContent()).toBe("Welcome");
 
+    // A wrong setup code: the form comes back with the message, nothing is created.
+    await page.fill('input[name="setup_code"]', "WRONG-CODE");
+    await page.fill('input[name="username"]', ADMIN.username);
+    await page.fill('input[name="email"]', ADMIN.email);
+    await page.fill('input[name="password"]', ADMIN.password);
+    await page.fill('input[name="password_confirm"]', ADMIN.password);
+    await page.click('button[type="submit"]');
+    expect(await page.locator(".errors").textContent()).toContain("Setup code: not the code in force.");
+    expect(gateway.ctx.users.list()).toHaveLength(0);
+
+    // The code as the person at the console reads it (the file in the data directory; the log says the same).
+    await page.fill('input[name="setup_code"]', readSetupCode(gateway));
     // A mismatched confirmation first: the form comes back with the message and the values kept.
     await page.fill('input[name="username"]', ADMIN.username);
     await page.fill('input[name="email"]', ADMIN.email);
@@ -48,7 +67,15 @@ test(
     await Promise.all([page.waitForURL(`${gateway.url}/admin/`), page.click('button[type="submit"]')]);
     expect(await page.locator("h1").textContent()).toBe("Dashboard");
     expect(await page.locator(".who strong").textContent()).toBe(ADMIN.username);
-    expect(await page.locator("dl.endpoints").textContent()).toContain(`${gateway.url}/mcp`);
+    expect(await page.locator(".servers .server-url").textContent()).toBe(`${gateway.url}/mcp/notes`);
+    expect(await page.locator(".servers h3").textContent()).toBe('<b>Notes</b> "&');
+    // The client configurations open on a click.
+    const snippet = page.locator('[data-server="notes"] pre.snippet').first();
+    expect(await snippet.isVisible()).toBe(false);
+    await page.click('[data-server="notes"] summary');
+    expect(await snippet.textContent()).toBe(
+      `claude mcp add --transport http notes ${gateway.url}/mcp/notes`,
+    );
 
     // The page is styled by the static CSS and htmx loaded and configured under the strict CSP.
     const styled = await page.evaluate(

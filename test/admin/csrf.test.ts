@@ -10,6 +10,7 @@ import {
   hiddenValue,
   Jar,
   postForm,
+  readSetupCode,
 } from "./web.ts";
 
 let gateway: TestGateway;
@@ -56,7 +57,7 @@ describe("pre-login forms (double-submit token + Origin)", () => {
         gateway,
         jar,
         "/setup",
-        { ...setupFields, ...fields },
+        { ...setupFields, setup_code: readSetupCode(gateway), ...fields },
         headers,
       );
       expect(response.status).toBe(403);
@@ -91,6 +92,7 @@ describe("pre-login forms (double-submit token + Origin)", () => {
     await formToken(gateway, b, "/setup");
     const { response } = await postForm(gateway, b, "/setup", {
       _csrf: tokenA,
+      setup_code: readSetupCode(gateway),
       username: ADMIN.username,
       email: ADMIN.email,
       password: ADMIN.password,

@@ -239,8 +239,9 @@ describe("dashboard access", () => {
     const { response, html } = await getPage(gateway, admin, "/admin/");
     expect(response.status).toBe(200);
     const base = gateway.ctx.config.publicUrl;
-    expect(html).toContain(`${base}/mcp`);
-    expect(html).toContain(`${base}/.well-known/oauth-protected-resource/mcp`);
+    // No server yet: nothing advertises an MCP URL (there is no aggregated /mcp endpoint).
+    expect(html).toContain("No MCP servers yet.");
+    expect(html).not.toContain(`${base}/mcp`);
     expect(html).toContain(`${base}/.well-known/oauth-authorization-server`);
     expect(html).toContain('<div class="value">2</div><div class="label">users</div>');
     expect(html).toContain('action="/logout"');

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { TestGateway } from "../support/context.ts";
 
 /** A tiny cookie jar: what a browser would send back to the gateway. */
@@ -70,11 +72,17 @@ export async function formToken(gateway: TestGateway, jar: Jar, path: string): P
 
 export const ADMIN = { username: "root-admin", email: "root@example.test", password: "Correct-Horse-9" };
 
+/** The setup code as the person running the gateway reads it: from the file in its data directory. */
+export function readSetupCode(gateway: TestGateway): string {
+  return readFileSync(join(gateway.ctx.config.dataDir, "setup-code"), "utf8").trim();
+}
+
 /** Completes the setup wizard in `jar` (which ends up logged in as the admin). */
 export async function completeSetup(gateway: TestGateway, jar: Jar) {
   const token = await formToken(gateway, jar, "/setup");
   const result = await postForm(gateway, jar, "/setup", {
     _csrf: token,
+    setup_code: readSetupCode(gateway),
     username: ADMIN.username,
     email: ADMIN.email,
     password: ADMIN.password,

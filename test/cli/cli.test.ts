@@ -341,7 +341,7 @@ describe("start, healthcheck and rotate-keys", () => {
         env: { ...env, AUTH_SQLITE_PATH: join(dir, "start2", "users.db") },
       });
       expect(second.code).toBe(1);
-      expect(second.stdout).toContain("cannot listen");
+      expect(second.stdout).toContain(`port ${port} on 127.0.0.1 is already in use`);
     } finally {
       server.kill("SIGTERM");
       expect(await server.exited).toBe(0);
@@ -353,7 +353,7 @@ describe("start, healthcheck and rotate-keys", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { msg: string });
     expect(lines[0]?.msg).toBe(`listening on http://127.0.0.1:${port} (public URL http://localhost:${port})`);
-    expect(lines.some((l) => l.msg.includes(`/setup to create one`))).toBe(true);
+    expect(lines.some((l) => l.msg.includes(`/setup and enter the setup code`))).toBe(true);
     expect(lines.at(-1)?.msg).toBe("stopping");
 
     const closed = await cli(["healthcheck", "--env-file", emptyEnvFile], { env });
@@ -401,7 +401,7 @@ describe("start, healthcheck and rotate-keys", () => {
         },
       );
       expect(r.code).toBe(1);
-      expect(r.stdout).toContain("cannot listen");
+      expect(r.stdout).toContain(`port ${busy.port} on 127.0.0.1 is already in use`);
     } finally {
       busy.stop(true);
     }

@@ -25,7 +25,6 @@ describe("defaults", () => {
     expect(config.jwtAlgorithm).toBe("ES256");
     expect(config.accessTokenMinutes).toBe(30);
     expect(config.refreshTokenDays).toBe(7);
-    expect(config.authRequired).toBe(true);
     expect(config.allowInsecureHttp).toBe(false);
     expect(config.sqliteFile).toBe(join(dir, "data/users.db"));
     expect(config.dataDir).toBe(join(dir, "data"));
@@ -33,7 +32,6 @@ describe("defaults", () => {
     expect(config.passwordMinLength).toBe(8);
     expect(config.passwordRequireSpecial).toBe(true);
     expect(config.logLevel).toBe("info");
-    expect(config.mcpLogDbEnabled).toBe(true);
     expect(config.maxBodyBytes).toBe(1024 * 1024);
     expect(config.allowedOrigins).toEqual([]);
   });
@@ -101,7 +99,7 @@ describe("precedence: command line > environment > env file > config file > defa
 });
 
 describe("the YAML file in the AuthMCP seed's shape", () => {
-  test("services, providers, issuer and ${VAR} substitution", () => {
+  test("services, issuer and ${VAR} substitution", () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, "gw.yaml"),
@@ -112,22 +110,16 @@ describe("the YAML file in the AuthMCP seed's shape", () => {
         "cors:",
         '  allow_origins: ["https://app.example.com"]',
         "  allow_methods: [GET]",
-        "oauth_providers:",
-        "  github:",
-        '    client_id: "${GH_ID}"',
-        '    client_secret: "${GH_SECRET:-fallback-secret}"',
-        '    scopes: ["user:email"]',
         "mcp_services:",
         "  calculator:",
-        '    name: "Calculator"',
+        '    name: "${CALC_NAME:-Calculator}"',
         '    url: "http://localhost:3001/mcp"',
-        "    oauth_provider: github",
         "    scopes: [read]",
         "    timeout: 30000",
       ].join("\n"),
     );
     const { config, warnings } = loadConfig({
-      env: { SESSION_SECRET_VALUE: "s".repeat(40), GH_ID: "gh-client" },
+      env: { SESSION_SECRET_VALUE: "s".repeat(40) },
       cwd: dir,
       cli: { configFile: "gw.yaml" },
     });
@@ -136,12 +128,9 @@ describe("the YAML file in the AuthMCP seed's shape", () => {
     expect(config.logLevel).toBe("debug");
     expect(config.allowedOrigins).toEqual(["https://app.example.com"]);
     expect(warnings.join("\n")).toContain("cors.allow_methods");
-    expect(config.oauthProviders.github?.client_id).toBe("gh-client");
-    expect(config.oauthProviders.github?.client_secret).toBe("fallback-secret");
     expect(config.mcpServices.calculator).toEqual({
       name: "Calculator",
       url: "http://localhost:3001/mcp",
-      oauth_provider: "github",
       auth_required: true,
       scopes: ["read"],
       timeout: 30000,
@@ -277,7 +266,7 @@ describe("every error path stops with one line per problem naming setting and so
     ]);
   });
 
-  test("invalid services and providers name the path", () => {
+  test("invalid services name the path", () => {
     const dir = tempDir();
     writeFileSync(
       join(dir, "gw.yaml"),
@@ -290,10 +279,6 @@ describe("every error path stops with one line per problem naming setting and so
         "    name: ok",
         "    url: ftp://example.com",
         "    colour: blue",
-        "  other:",
-        "    name: other",
-        "    url: http://localhost:1/mcp",
-        "    oauth_provider: nowhere",
       ].join("\n"),
     );
     const problems = problemsOf(() => loadConfig({ env: {}, cwd: dir, cli: { configFile: "gw.yaml" } }));
@@ -302,13 +287,38 @@ describe("every error path stops with one line per problem naming setting and so
     expect(text).toContain("mcp_services.ok.url");
     expect(text).toContain("mcp_services.ok");
     expect(text).toContain("colour");
-    const second = tempDir();
+  });
+
+  test("oauth_providers and a service's oauth_provider are refused until upstream sign-in exists", () => {
+    const dir = tempDir();
+    const file = join(dir, "gw.yaml");
     writeFileSync(
-      join(second, "gw.yaml"),
-      "mcp_services:\n  other:\n    name: o\n    url: http://localhost:1/mcp\n    oauth_provider: nowhere\n",
+      file,
+      [
+        "oauth_providers:",
+        "  github:",
+        "    client_id: gh-client",
+        "mcp_services:",
+        "  notes:",
+        "    name: Notes",
+        "    url: http://localhost:1/mcp",
+        "    oauth_provider: github",
+      ].join("\n"),
     );
-    expect(problemsOf(() => loadConfig({ env: {}, cwd: second, cli: { configFile: "gw.yaml" } }))).toEqual([
-      `mcp_services.other.oauth_provider (config file ${join(second, "gw.yaml")}): no provider "nowhere" in oauth_providers`,
+    const problems = problemsOf(() => loadConfig({ env: {}, cwd: dir, cli: { configFile: "gw.yaml" } }));
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toBe(
+      `oauth_providers (config file ${file}): not supported yet (sign-in through upstream identity providers is planned); remove it`,
+    );
+    expect(problems[1]).toStartWith(`mcp_services.notes (config file ${file}): `);
+    expect(problems[1]).toContain("oauth_provider");
+  });
+
+  test("MCP_LOG_DB_ENABLED is not a setting (nothing reads it yet)", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".env"), "MCP_LOG_DB_ENABLED=true\n");
+    expect(problemsOf(() => loadConfig({ env: {}, cwd: dir }))).toEqual([
+      `MCP_LOG_DB_ENABLED (env file ${join(dir, ".env")}): unknown setting`,
     ]);
   });
 

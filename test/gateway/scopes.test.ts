@@ -95,10 +95,10 @@ describe("scopes a backend server declares", () => {
       }),
       { headers: { cookie: session.cookie } },
     );
-    expect(response.status).toBe(302);
-    const location = new URL(response.headers.get("location") ?? "");
-    expect(location.searchParams.get("error")).toBe("invalid_scope");
-    expect(location.searchParams.get("iss")).toBe(gateway.url);
+    // The person has not approved this client yet: the error is shown, not redirected (issue 11).
+    expect(response.status).toBe(400);
+    expect(response.headers.get("location")).toBeNull();
+    expect(await response.text()).toContain("unknown scope for this resource");
   });
 
   test("a client may register for a scope some server declares, not for one nobody declares", async () => {

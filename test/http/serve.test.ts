@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
 import { claimedNames } from "../../src/gateway/routes.ts";
 import { declaredTooLarge, RequestLog, withRequestHooks } from "../../src/http/request-hooks.ts";
+import { securityHeaders } from "../../src/http/security-headers.ts";
 import { pathOf, searchOf } from "../../src/http/url-parts.ts";
 import { createLogger } from "../../src/logger.ts";
 import { createUser, login } from "../support/context.ts";
@@ -59,7 +60,8 @@ describe("helpers of the served hot path", () => {
       },
     });
     const logger = createLogger("info", sink);
-    const handler = withRequestHooks(new RequestLog(logger), 100, () => {
+    const hooks = { log: new RequestLog(logger), maxBodyBytes: 100, headers: securityHeaders("http://h", 0) };
+    const handler = withRequestHooks(hooks, () => {
       throw new Error("boom");
     });
     const response = await handler(new Request("http://h/mcp/x?secret=1", { method: "POST" }));

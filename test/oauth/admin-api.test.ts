@@ -55,10 +55,11 @@ describe("admin API of OAuth clients", () => {
       code_challenge: challenge,
       code_challenge_method: "S256",
     });
+    // Not yet approved by this person: the error is shown, not redirected (open redirect, issue 11).
     const before = await gw.request(q, { headers: { cookie: session.cookie } });
-    expect(new URL(before.headers.get("location") as string).searchParams.get("error")).toBe(
-      "unauthorized_client",
-    );
+    expect(before.status).toBe(400);
+    expect(before.headers.get("location")).toBeNull();
+    expect(await before.text()).toContain("waiting for approval");
     expect(
       (await gw.request(`${BASE}/${client.client_id}/approve`, { method: "POST", ...auth(user) })).status,
     ).toBe(403);

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { ClientStore } from "../../src/oauth/client-store.ts";
+import { formActionSource } from "../../src/web/html.ts";
 import { type TestGateway, testGateway } from "../support/context.ts";
 import {
   authorizeQuery,
@@ -140,8 +142,9 @@ describe("authorize", () => {
     expect(codes.n).toBe(0);
   });
 
-  test("plain or missing PKCE is refused (error redirect, no code)", async () => {
+  test("plain or missing PKCE is refused (error redirect once the client is approved, no code)", async () => {
     const { base, session } = await setup();
+    await consentPost(session, { ...base, _csrf: session.csrf, decision: "approve" });
     for (const params of [
       { ...base, code_challenge_method: "plain" },
       { ...base, code_challenge: undefined },
@@ -208,6 +211,7 @@ describe("authorize", () => {
 
   test("unknown resource → invalid_target; unknown scope → invalid_scope; bad response_type", async () => {
     const { base, session } = await setup();
+    await consentPost(session, { ...base, _csrf: session.csrf, decision: "approve" });
     const cases: [Record<string, string | undefined>, string][] = [
       [{ ...base, resource: "https://other.example/mcp" }, "invalid_target"],
       [{ ...base, resource: `${PUBLIC}/mcp/nope` }, "invalid_target"],
@@ -235,9 +239,9 @@ describe("authorize", () => {
         code_challenge_method: "S256",
       });
       const res = await g.request(q, { headers: { cookie: session.cookie } });
-      expect(new URL(res.headers.get("location") as string).searchParams.get("error")).toBe(
-        "unauthorized_client",
-      );
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(await res.text()).toContain("waiting for approval");
     } finally {
       await g.close();
     }
@@ -275,5 +279,151 @@ describe("remembered consents", () => {
     expect(ok.status).toBe(204);
     const again = await gw.request(authorizeQuery(base), { headers: { cookie: session.cookie } });
     expect(again.status).toBe(200);
+  });
+});
+
+function formAction(res: Response): string {
+  const csp = res.headers.get("content-security-policy") ?? "";
+  return /form-action ([^;]*)/.exec(csp)?.[1] ?? "";
+}
+
+describe("the browser reaches the client (issue 10 §1)", () => {
+  test("the consent page's form-action names 'self' and exactly this request's redirect target", async () => {
+    const { base, session } = await setup();
+    const res = await gw.request(
+      authorizeQuery({ ...base, redirect_uri: "http://127.0.0.1:9999/callback" }),
+      {
+        headers: { cookie: session.cookie },
+      },
+    );
+    expect(res.status).toBe(200);
+    expect(formAction(res)).toBe("'self' http://127.0.0.1:9999");
+    const csp = res.headers.get("content-security-policy") as string;
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).not.toContain("unsafe-inline");
+  });
+
+  test("private-use schemes are named by scheme; https by origin; IPv6 loopback by scheme", () => {
+    expect(formActionSource("cursor://anysphere.cursor-mcp/oauth/callback")).toBe("cursor:");
+    expect(formActionSource("vscode://vscode.github-authentication/did-authenticate")).toBe("vscode:");
+    expect(formActionSource("com.example.app:/oauth2redirect")).toBe("com.example.app:");
+    expect(formActionSource("https://app.example.com:8443/cb?x=1")).toBe("https://app.example.com:8443");
+    expect(formActionSource("http://localhost:33418/")).toBe("http://localhost:33418");
+    expect(formActionSource("http://[::1]:4000/cb")).toBe("http:");
+    expect(formActionSource("not a url")).toBeUndefined();
+  });
+
+  test("the sign-in page during an authorization names the application, the server and the redirect target", async () => {
+    const { base } = await setup();
+    const first = await gw.request(authorizeQuery(base));
+    const loginUrl = first.headers.get("location") as string;
+    const res = await gw.request(loginUrl);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("Test client");
+    expect(html).toContain("unverified");
+    expect(html).toContain("<strong>alpha</strong>");
+    expect(html).toContain("127.0.0.1:4567");
+    expect(formAction(res)).toBe("'self' http://127.0.0.1:4567");
+  });
+
+  test("a sign-in page for anything else, or for an unknown client or redirect URI, names nothing", async () => {
+    const { base } = await setup();
+    for (const returnTo of [
+      "/admin/",
+      authorizeQuery({ ...base, client_id: "nope" }),
+      authorizeQuery({ ...base, redirect_uri: "https://evil.example/cb" }),
+    ]) {
+      const res = await gw.request(`/login?return_to=${encodeURIComponent(returnTo)}`);
+      expect(res.status).toBe(200);
+      expect(formAction(res)).toBe("'self'");
+      const html = await res.text();
+      expect(html).not.toContain("Test client");
+      expect(html).not.toContain("redirect-host");
+    }
+  });
+});
+
+describe("consent and redirects (issue 11 §3)", () => {
+  test("remembered consent of a public client is silent only for the exact redirect URI approved before", async () => {
+    const { base, session } = await setup();
+    const approved = await consentPost(session, { ...base, _csrf: session.csrf, decision: "approve" });
+    expect(approved.status).toBe(303);
+    const same = await gw.request(authorizeQuery(base), { headers: { cookie: session.cookie } });
+    expect(same.status).toBe(302);
+    // Another loopback port (any local program can listen there): a one-click page, no code.
+    const otherPort = { ...base, redirect_uri: "http://127.0.0.1:9999/callback" };
+    const res = await gw.request(authorizeQuery(otherPort), { headers: { cookie: session.cookie } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("location")).toBeNull();
+    const html = await res.text();
+    expect(html).toContain("Confirm sign-in");
+    expect(html).toContain("http://127.0.0.1:9999/callback");
+    const codes = gw.ctx.db.$client.query("select count(*) as n from oauth_codes").get() as { n: number };
+    expect(codes.n).toBe(2); // the approval's and the silent one's, none for the other port
+    // One click approves that URI too; from then on it is silent as well.
+    const confirmed = await consentPost(session, { ...otherPort, _csrf: session.csrf, decision: "approve" });
+    expect(new URL(confirmed.headers.get("location") as string).searchParams.get("code")).not.toBeNull();
+    const again = await gw.request(authorizeQuery(otherPort), { headers: { cookie: session.cookie } });
+    expect(again.status).toBe(302);
+  });
+
+  test("revoking the client's last consent forgets its approved redirect URIs", async () => {
+    const { base, session } = await setup();
+    await consentPost(session, { ...base, _csrf: session.csrf, decision: "approve" });
+    const id = gw.ctx.db.$client.query("select id from oauth_consents").get() as { id: string };
+    const revoked = await gw.request(`/oauth/consents/${id.id}`, {
+      method: "DELETE",
+      headers: { cookie: session.cookie, origin: PUBLIC, "x-csrf-token": session.csrf },
+    });
+    expect(revoked.status).toBe(204);
+    const rows = gw.ctx.db.$client.query("select count(*) as n from oauth_consent_redirects").get() as {
+      n: number;
+    };
+    expect(rows.n).toBe(0);
+  });
+
+  test("before the person approved the client, a bad parameter shows a page instead of redirecting", async () => {
+    const { base, session } = await setup();
+    const bad = { ...base, code_challenge_method: "plain" };
+    for (const headers of [{}, { cookie: session.cookie }] as Record<string, string>[]) {
+      const res = await gw.request(authorizeQuery(bad), { headers });
+      expect(res.status).toBe(400);
+      expect(res.headers.get("location")).toBeNull();
+      expect(res.headers.get("content-type")).toContain("text/html");
+      expect(await res.text()).toContain("code_challenge_method must be S256");
+    }
+  });
+
+  test("a self-registered name is shown as the client's unverified claim; an admin's client is not", async () => {
+    const { base, session } = await setup();
+    const res = await gw.request(authorizeQuery(base), { headers: { cookie: session.cookie } });
+    const html = await res.text();
+    expect(html).toContain("calls itself <strong>“Test client”</strong>");
+    expect(html).toContain("unverified name");
+    expect(html).toContain("has not checked it");
+    expect(html).toContain('class="redirect-host">127.0.0.1:4567</strong>');
+    expect(html).not.toMatch(/\bverified (app|application|client)/i);
+
+    new ClientStore(gw.ctx.db).insert({
+      clientId: "admin-app",
+      name: "Team Notebook",
+      redirectUris: [REDIRECT],
+      grantTypes: ["authorization_code", "refresh_token"],
+      tokenEndpointAuthMethod: "none",
+      scope: "mcp",
+      source: "admin",
+      status: "active",
+      secretHash: null,
+      createdAt: gw.clock.now(),
+    });
+    const admin = await gw.request(authorizeQuery({ ...base, client_id: "admin-app" }), {
+      headers: { cookie: session.cookie },
+    });
+    const adminHtml = await admin.text();
+    expect(adminHtml).toContain("<strong>Team Notebook</strong>");
+    expect(adminHtml).toContain("registered by your administrator");
+    expect(adminHtml).not.toContain("unverified");
   });
 });

@@ -16,6 +16,7 @@ const PUBLIC = "https://gw.example.test";
 let docs: ReturnType<typeof Bun.serve>;
 let base: string;
 const hits: string[] = [];
+let held = Promise.withResolvers<void>();
 beforeAll(() => {
   docs = Bun.serve({
     hostname: "127.0.0.1",
@@ -47,6 +48,11 @@ beforeAll(() => {
           client_name: "x".repeat(100_000),
           redirect_uris: [REDIRECT],
         });
+      if (path.startsWith("/held-")) {
+        // Answers once the test releases it: a fetch kept in flight.
+        await held.promise;
+        return Response.json({ client_id: self, client_name: "Held app", redirect_uris: [REDIRECT] });
+      }
       if (path === "/slow.json") {
         await new Promise(() => {});
       }
@@ -67,18 +73,26 @@ afterAll(() => docs.stop(true));
 let gw: TestGateway;
 beforeEach(async () => {
   hits.length = 0;
+  held = Promise.withResolvers<void>();
   gw = await testGateway({
     MCP_PUBLIC_URL: PUBLIC,
     OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port}`,
     OAUTH_CIMD_TIMEOUT_MS: "300",
   });
 });
-afterEach(() => gw.close());
+afterEach(async () => {
+  held.resolve();
+  await gw.close();
+});
 
-async function authorizeWith(clientId: string) {
-  const session = await browserUser(gw);
+async function authorizeWith(
+  clientId: string,
+  gateway: TestGateway = gw,
+  signedIn?: Awaited<ReturnType<typeof browserUser>>,
+) {
+  const session = signedIn ?? (await browserUser(gateway));
   const { challenge } = await pkcePair();
-  return gw.request(
+  return gateway.request(
     authorizeQuery({
       response_type: "code",
       client_id: clientId,
@@ -189,5 +203,98 @@ describe("client ID metadata documents", () => {
     }
     for (const a of ["93.184.216.34", "8.8.8.8", "2606:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8"])
       expect(isNonPublicAddress(a)).toBe(false);
+  });
+});
+
+describe("what one stranger's client_ids can cost the gateway", () => {
+  const count = (path: string) => hits.filter((h) => h === path).length;
+  /** Waits until the document server has been asked for `path` (bounded). */
+  async function fetched(path: string) {
+    for (let i = 0; i < 200 && count(path) === 0; i++) await Bun.sleep(10);
+    expect(count(path)).toBe(1);
+  }
+
+  test("a document that failed is remembered as refused for a while, then fetched again", async () => {
+    for (const path of ["/missing.json", "/mismatch.json", "/slow.json"]) {
+      for (let i = 0; i < 3; i++) expect((await authorizeWith(`${base}${path}`)).status).toBe(400);
+      expect({ path, fetched: count(path) }).toEqual({ path, fetched: 1 });
+    }
+    gw.clock.advance(61_000);
+    expect((await authorizeWith(`${base}/missing.json`)).status).toBe(400);
+    expect(count("/missing.json")).toBe(2);
+  });
+
+  test("OAUTH_CIMD_NEGATIVE_CACHE_SECONDS sets how long", async () => {
+    const g = await testGateway({
+      MCP_PUBLIC_URL: PUBLIC,
+      OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port}`,
+      OAUTH_CIMD_NEGATIVE_CACHE_SECONDS: "5",
+    });
+    try {
+      await authorizeWith(`${base}/missing.json`, g);
+      g.clock.advance(4_000);
+      await authorizeWith(`${base}/missing.json`, g);
+      expect(count("/missing.json")).toBe(1);
+      g.clock.advance(2_000);
+      await authorizeWith(`${base}/missing.json`, g);
+      expect(count("/missing.json")).toBe(2);
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("beyond the per-host limit of fetches in flight, the authorization fails at once with a page saying so", async () => {
+    const g = await testGateway({
+      MCP_PUBLIC_URL: PUBLIC,
+      OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port}`,
+      OAUTH_CIMD_TIMEOUT_MS: "10000",
+      OAUTH_CIMD_MAX_CONCURRENT_FETCHES_PER_HOST: "1",
+    });
+    try {
+      const first = authorizeWith(`${base}/held-1.json`, g);
+      await fetched("/held-1.json");
+      const refused = await authorizeWith(`${base}/held-2.json`, g); // answered while the first is held
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get("location")).toBeNull();
+      expect(await refused.text()).toContain("too many client metadata documents are being fetched");
+      expect(count("/held-2.json")).toBe(0);
+      held.resolve();
+      expect((await first).status).toBe(200);
+      // Not remembered: the refusal was about load, not about the document.
+      expect((await authorizeWith(`${base}/held-2.json`, g)).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("beyond the global limit, likewise, whatever the host", async () => {
+    const g = await testGateway({
+      MCP_PUBLIC_URL: PUBLIC,
+      OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port},localhost:${docs.port}`,
+      OAUTH_CIMD_TIMEOUT_MS: "10000",
+      OAUTH_CIMD_MAX_CONCURRENT_FETCHES: "1",
+      OAUTH_CIMD_MAX_CONCURRENT_FETCHES_PER_HOST: "10",
+    });
+    try {
+      const first = authorizeWith(`${base}/held-1.json`, g);
+      await fetched("/held-1.json");
+      const refused = await authorizeWith(`http://localhost:${docs.port}/held-2.json`, g);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain("too many client metadata documents are being fetched");
+      expect(count("/held-2.json")).toBe(0);
+      held.resolve();
+      expect((await first).status).toBe(200);
+    } finally {
+      await g.close();
+    }
+  });
+
+  test("authorizations asking for the same document at once share one fetch", async () => {
+    const session = await browserUser(gw);
+    const all = Promise.all([1, 2, 3].map(() => authorizeWith(`${base}/held-same.json`, gw, session)));
+    await fetched("/held-same.json");
+    held.resolve();
+    expect((await all).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(count("/held-same.json")).toBe(1);
   });
 });

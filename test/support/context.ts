@@ -27,7 +27,13 @@ export function tempDir(prefix = "authmcp-test-"): string {
 /** A gateway on a real SQLite file in a fresh temporary directory, a fake clock and captured logs. */
 export async function testGateway(
   env: Record<string, string> = {},
-  options: { dir?: string; clock?: FakeClock; keepDir?: boolean; configFile?: string } = {},
+  options: {
+    dir?: string;
+    clock?: FakeClock;
+    keepDir?: boolean;
+    configFile?: string;
+    resolveHost?: (host: string) => Promise<string[]>;
+  } = {},
 ): Promise<TestGateway> {
   const dir = options.dir ?? tempDir();
   const { config } = loadConfig({
@@ -48,7 +54,11 @@ export async function testGateway(
     },
   });
   const clock = options.clock ?? new FakeClock();
-  const ctx = await createContext(config, { clock, logger: createLogger(config.logLevel, sink) });
+  const ctx = await createContext(config, {
+    clock,
+    logger: createLogger(config.logLevel, sink),
+    resolveHost: options.resolveHost,
+  });
   const app = createApp(ctx);
   return {
     ctx,

@@ -1,15 +1,71 @@
+import type { DashboardServer } from "../../src/admin/dashboard.ts";
 import { Layout } from "../layout.tsx";
 
 export interface DashboardProps {
   username: string;
   csrfToken: string;
   counts: { users: number; active: number; admins: number };
-  /** URLs an operator points MCP clients at. */
-  endpoints: { mcp: string; protectedResource: string; authorizationServer: string; jwks: string };
+  /** The backend servers, each at its own URL, with health and client configurations. */
+  servers: DashboardServer[];
+  /** Discovery URLs (clients find them on their own; shown for operators). */
+  endpoints: { authorizationServer: string; jwks: string };
 }
 
-/** The admin's landing page: a few numbers and the addresses clients need. */
-export function DashboardPage({ username, csrfToken, counts, endpoints }: DashboardProps) {
+const HEALTH_WORDS: Record<DashboardServer["health"]["status"], string> = {
+  online: "online",
+  degraded: "degraded",
+  offline: "offline",
+  unknown: "not checked yet",
+};
+
+function ServerCard({ server }: { server: DashboardServer }) {
+  const status = server.enabled ? server.health.status : "disabled";
+  const words = server.enabled ? HEALTH_WORDS[server.health.status] : "disabled";
+  return (
+    <article class="server" data-server={server.name}>
+      <header class="server-head">
+        <h3 safe>{server.displayName}</h3>
+        <span class={`badge health-${status}`} safe>
+          {words}
+        </span>
+      </header>
+      <p class="server-url">
+        <code safe>{server.url}</code>
+      </p>
+      {server.health.lastError ? (
+        <p class="hint" safe>
+          Last check: {server.health.lastError}
+        </p>
+      ) : (
+        ""
+      )}
+      <details class="clients">
+        <summary>Client configuration</summary>
+        {server.clients.map((config) => (
+          <section class="client">
+            <h4 safe>{config.client}</h4>
+            <p class="hint" safe>
+              In {config.where}:
+            </p>
+            <pre class="snippet">
+              <code safe>{config.snippet}</code>
+            </pre>
+            {config.note ? (
+              <p class="hint" safe>
+                {config.note}
+              </p>
+            ) : (
+              ""
+            )}
+          </section>
+        ))}
+      </details>
+    </article>
+  );
+}
+
+/** The admin's landing page: a few numbers, the servers clients can use, and the discovery URLs. */
+export function DashboardPage({ username, csrfToken, counts, servers, endpoints }: DashboardProps) {
   return (
     <Layout title="Dashboard" csrfToken={csrfToken} username={username}>
       <h1>Dashboard</h1>
@@ -30,20 +86,28 @@ export function DashboardPage({ username, csrfToken, counts, endpoints }: Dashbo
           <div class="label">administrators</div>
         </div>
       </section>
-      <section class="card">
+      <section class="card" aria-label="MCP servers">
         <h2>Connect an MCP client</h2>
         <p class="lead">
-          Point MCP clients at the endpoint below; they discover how to sign in on their own.
+          Each server has its own URL. Point an MCP client at it: the client discovers how to sign in on its
+          own.
         </p>
+        {servers.length === 0 ? (
+          <p class="empty">
+            No MCP servers yet. Add one with <code>POST /admin/api/mcp-servers</code> (see the README's quick
+            start) or under <code>mcp_services</code> in the YAML configuration.
+          </p>
+        ) : (
+          <div class="servers">
+            {servers.map((server) => (
+              <ServerCard server={server} />
+            ))}
+          </div>
+        )}
+      </section>
+      <section class="card">
+        <h2>Discovery</h2>
         <dl class="endpoints">
-          <dt>MCP endpoint</dt>
-          <dd>
-            <code safe>{endpoints.mcp}</code>
-          </dd>
-          <dt>Protected resource metadata</dt>
-          <dd>
-            <code safe>{endpoints.protectedResource}</code>
-          </dd>
           <dt>Authorization server metadata</dt>
           <dd>
             <code safe>{endpoints.authorizationServer}</code>

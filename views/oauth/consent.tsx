@@ -1,34 +1,53 @@
 import { escapeHtml } from "@kitajs/html";
+import type { ClientDisplay } from "../../src/oauth/authorize.ts";
 import { Layout } from "../layout.tsx";
+import { ClientClaim } from "./client-claim.tsx";
 
 export interface ConsentPageProps {
   csrfToken: string;
   username: string;
-  clientName: string;
-  /** Where the browser goes next: shown prominently so a look-alike name cannot hide it. */
-  redirectHost: string;
+  client: ClientDisplay;
+  /** Where the browser goes next (host, or scheme and host): prominent, a name cannot hide it. */
+  redirectTarget: string;
+  redirectUri: string;
+  /** The server asked for, by the gateway's name for it. */
+  server: string;
   resource: string;
   scope: string;
+  /**
+   * The person approved this client for this server before, but not with this redirect URI:
+   * a one-click confirmation instead of a silent redirect (RFC 8252 §8.6).
+   */
+  approvedBefore: boolean;
   /** The authorize parameters, echoed as hidden fields. */
   params: Record<string, string>;
 }
 
-/** "Allow <client> to use <resource>?" with approve / deny (POST /oauth/authorize). */
+/** "Allow <client> to use <server>?" with approve / deny (POST /oauth/authorize). */
 export function ConsentPage(props: ConsentPageProps) {
-  const { csrfToken, username, clientName, redirectHost, resource, scope, params } = props;
+  const { csrfToken, username, client, redirectTarget, redirectUri, server, resource, scope, params } = props;
+  const title = props.approvedBefore ? "Confirm sign-in" : "Authorize application";
   return (
-    <Layout title="Authorize application" narrow username={username} csrfToken={csrfToken}>
-      <h1>Authorize application</h1>
+    <Layout title={title} narrow username={username} csrfToken={csrfToken}>
+      <h1>{title}</h1>
       <div class="card">
-        <p>
-          <strong safe>{clientName}</strong> wants to use your account.
-        </p>
-        <p>
+        <ClientClaim client={client}>
+          wants to use <strong safe>{server}</strong> with your account.
+        </ClientClaim>
+        <p class="redirect-target">
           You will be sent to{" "}
           <strong class="redirect-host" safe>
-            {redirectHost}
+            {redirectTarget}
           </strong>
         </p>
+        {props.approvedBefore ? (
+          <p class="note">
+            You allowed this application before, but it now asks to return to an address you have not
+            approved: <code safe>{redirectUri}</code>. Continue only if you started this sign-in just now.
+          </p>
+        ) : (
+          ""
+        )}
         <dl>
           <dt>Resource</dt>
           <dd>
@@ -45,7 +64,7 @@ export function ConsentPage(props: ConsentPageProps) {
             <input type="hidden" name={escapeHtml(name)} value={escapeHtml(value)} />
           ))}
           <button type="submit" name="decision" value="approve">
-            Allow
+            {props.approvedBefore ? "Continue" : "Allow"}
           </button>
           <button type="submit" name="decision" value="deny" class="secondary">
             Deny

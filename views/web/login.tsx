@@ -1,5 +1,7 @@
 import { escapeHtml } from "@kitajs/html";
+import type { AuthorizationSummary } from "../../src/oauth/authorize.ts";
 import { Layout } from "../layout.tsx";
+import { ClientClaim } from "../oauth/client-claim.tsx";
 import { FormErrors } from "./form-errors.tsx";
 
 export interface LoginPageProps {
@@ -7,14 +9,39 @@ export interface LoginPageProps {
   returnTo: string;
   username?: string;
   errors?: readonly string[];
+  /** Set when the sign-in is part of an OAuth authorization: who asks, for what, where it goes. */
+  authorization?: AuthorizationSummary;
 }
 
 /** The sign-in form; posts to /login, which sends the browser on to `returnTo`. */
-export function LoginPage({ csrfToken, returnTo, username = "", errors = [] }: LoginPageProps) {
+export function LoginPage({
+  csrfToken,
+  returnTo,
+  username = "",
+  errors = [],
+  authorization,
+}: LoginPageProps) {
   return (
     <Layout title="Sign in" narrow>
       <h1>Sign in</h1>
       <p class="lead">Use your AuthMCP Gateway account.</p>
+      {authorization ? (
+        <div class="card authorization">
+          <ClientClaim client={authorization.client}>
+            asks to use {authorization.server ? <strong safe>{authorization.server}</strong> : "this gateway"}{" "}
+            with your account.
+          </ClientClaim>
+          <p>
+            After signing in, the browser returns to{" "}
+            <strong class="redirect-host" safe>
+              {authorization.redirectTarget}
+            </strong>
+            .
+          </p>
+        </div>
+      ) : (
+        ""
+      )}
       <div class="card">
         <FormErrors errors={errors} />
         <form class="stack" method="post" action="/login">

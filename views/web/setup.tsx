@@ -6,6 +6,8 @@ export interface SetupPageProps {
   csrfToken: string;
   /** The password rules in force, in words. */
   passwordRules: readonly string[];
+  /** The setup code as entered, kept when the form comes back for another reason than the code. */
+  setupCode?: string;
   username?: string;
   email?: string;
   errors?: readonly string[];
@@ -15,6 +17,7 @@ export interface SetupPageProps {
 export function SetupPage({
   csrfToken,
   passwordRules,
+  setupCode = "",
   username = "",
   email = "",
   errors = [],
@@ -23,10 +26,32 @@ export function SetupPage({
     <Layout title="Set up" narrow>
       <h1>Welcome</h1>
       <p class="lead">Create the first administrator of this gateway. This page disappears once it exists.</p>
+      <p>
+        You need the <strong>setup code</strong> the gateway printed in its log when it started (also in the
+        file <code>setup-code</code> of its data directory). Without access to either, ask the person who runs
+        it, or create the administrator on the command line with <code>authmcp-gateway create-admin</code>.
+      </p>
       <div class="card">
         <FormErrors errors={errors} />
         <form class="stack" method="post" action="/setup">
           <input type="hidden" name="_csrf" value={csrfToken} />
+          <label>
+            Setup code
+            <input
+              type="text"
+              name="setup_code"
+              value={escapeHtml(setupCode)}
+              autocomplete="off"
+              spellcheck="false"
+              required
+              maxlength="64"
+              placeholder="XXXX-XXXX-XXXX-XXXX-XXXX"
+              autofocus
+            />
+            <span class="hint">
+              From the gateway's log: "no admin yet: open …/setup and enter the setup code …".
+            </span>
+          </label>
           <label>
             Username
             <input
@@ -37,7 +62,6 @@ export function SetupPage({
               required
               minlength="3"
               maxlength="64"
-              autofocus
             />
             <span class="hint">3–64 letters, digits, '.', '_' or '-'.</span>
           </label>

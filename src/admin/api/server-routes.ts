@@ -13,7 +13,7 @@ const BASE = "/admin/api/mcp-servers";
 
 /** The JSON admin API of backend servers. Credentials are write-only: shown as a kind and "configured". */
 export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
-  const { registry, health, backendAuth } = gateway;
+  const { registry, health, backendAuth, addressGuard } = gateway;
 
   const view = (server: McpServer) => {
     const expiry = backendAuth.tokenExpiry(server.id);
@@ -53,6 +53,22 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         )
       : undefined;
 
+  /** Where the backend and token URLs lead, resolved now: a 400 naming the field, or undefined. */
+  const addressProblem = async (input: Partial<ServerInput>): Promise<Response | undefined> => {
+    const targets: [string, string | undefined][] = [
+      ["url", input.url],
+      [
+        "credential.token_url",
+        input.credential?.kind === "client_credentials" ? input.credential.tokenUrl : undefined,
+      ],
+    ];
+    for (const [field, url] of targets) {
+      const problem = url === undefined ? undefined : await addressGuard.problemOnSave(url);
+      if (problem) return jsonError(400, "invalid_request", `${field}: ${problem}`);
+    }
+    return undefined;
+  };
+
   const fail = (result: { status: number; field?: string; message: string }) =>
     jsonError(
       result.status,
@@ -74,7 +90,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         const body = await readJson(request, createServerSchema, ctx.config.maxBodyBytes);
         if (!body.ok) return body.response;
         const input = toServerInput(body.value) as ServerInput;
-        const problem = jwtProblem(input);
+        const problem = jwtProblem(input) ?? (await addressProblem(input));
         if (problem) return problem;
         const result = await registry.create(input);
         if (!result.ok) return fail(result);
@@ -97,7 +113,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         const body = await readJson(request, patchServerSchema, ctx.config.maxBodyBytes);
         if (!body.ok) return body.response;
         const input = toServerInput(body.value);
-        const problem = jwtProblem(input);
+        const problem = jwtProblem(input) ?? (await addressProblem(input));
         if (problem) return problem;
         const result = await registry.update(params.id, input);
         if (!result.ok) return fail(result);

@@ -2,13 +2,14 @@ import { z } from "zod";
 import { serverNameSchema } from "../../config/structured.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
 import type { BackendCredential } from "../../gateway/types.ts";
-import { backendUrlProblem } from "../../gateway/url-guard.ts";
+import { backendUrlShapeProblem } from "../../gateway/url-guard.ts";
 
+/** The shape only: where the URL leads is checked by the routes (settings and DNS). */
 const backendUrl = z
   .string()
   .max(2048)
   .superRefine((value, ctx) => {
-    const problem = backendUrlProblem(value);
+    const problem = backendUrlShapeProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
   });
 

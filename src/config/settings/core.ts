@@ -15,11 +15,6 @@ export const coreSettings = {
     false,
     "Allow an http:// MCP_PUBLIC_URL on a non-loopback host (tokens would travel in clear text).",
   ),
-  authRequired: bool(
-    "AUTH_REQUIRED",
-    true,
-    "Require a bearer token on MCP endpoints (a server may still opt out with auth_required: false).",
-  ),
   jwtAlgorithm: oneOf(
     "JWT_ALGORITHM",
     ["ES256", "RS256", "HS256"] as const,
@@ -85,6 +80,13 @@ export const coreSettings = {
     true,
     "Passwords need a character that is not a letter or digit.",
   ),
+  passwordPassphraseMinLength: int(
+    "PASSWORD_PASSPHRASE_MIN_LENGTH",
+    15,
+    1,
+    1024,
+    "Passwords at least this long are passphrases: the uppercase / lowercase / digit / special rules do not apply to them (NIST SP 800-63B). Common leaked passwords and mostly-space passwords are refused at any length.",
+  ),
   adminSessionHours: int(
     "ADMIN_SESSION_HOURS",
     12,
@@ -115,12 +117,39 @@ export const coreSettings = {
     "info",
     "Log level of the JSON logs on stdout.",
   ),
-  mcpLogDbEnabled: bool("MCP_LOG_DB_ENABLED", true, "Record MCP activity in the database."),
   maxBodyBytes: int(
     "MAX_BODY_BYTES",
     MIB,
     1024,
     1024 * MIB,
     "Largest request body accepted, in bytes (413 beyond).",
+  ),
+  httpBodyTimeoutMs: int(
+    "HTTP_BODY_TIMEOUT_MS",
+    30000,
+    100,
+    600000,
+    "Time a client has to send a whole request body, in ms, counted from the request's arrival (408 and the connection closed beyond). Bun's idle timeout alone lets a client that sends one byte at a time hold a connection for ever.",
+  ),
+  httpIncompleteRequestsMax: int(
+    "HTTP_INCOMPLETE_REQUESTS_MAX",
+    1024,
+    1,
+    1000000,
+    "Most requests whose body is still arriving, all clients together; the next one is answered 503 and its connection closed.",
+  ),
+  httpIncompleteRequestsPerIp: int(
+    "HTTP_INCOMPLETE_REQUESTS_PER_IP",
+    32,
+    1,
+    1000000,
+    "Most requests whose body is still arriving from one client IP (the X-Forwarded-For client with TRUST_PROXY_HEADERS); the next one is answered 503 and its connection closed.",
+  ),
+  hstsMaxAgeSeconds: int(
+    "HSTS_MAX_AGE_SECONDS",
+    31536000,
+    0,
+    63072000,
+    "max-age of the Strict-Transport-Security header sent on every response when MCP_PUBLIC_URL is https (0 tells browsers to forget it). Never sent for an http public URL.",
   ),
 };

@@ -1,4 +1,6 @@
-import { int } from "./kinds.ts";
+import type { z } from "zod";
+import { parseNetwork } from "../../gateway/ip-networks.ts";
+import { int, list, type SettingSpec } from "./kinds.ts";
 
 /** Settings of the MCP gateway (src/gateway). */
 export const gatewaySettings = {
@@ -42,7 +44,14 @@ export const gatewaySettings = {
     100000,
     10,
     10000000,
-    "Most Mcp-Session-Id owners remembered at once; the oldest are forgotten first.",
+    "Most MCP sessions remembered at once, all users together; beyond it a new session is refused (503) until sessions expire or are deleted. Other users' sessions are never evicted.",
+  ),
+  mcpSessionMaxPerUser: int(
+    "MCP_SESSION_MAX_PER_USER",
+    100,
+    1,
+    10000000,
+    "Most MCP sessions one user holds at once (servers without auth count as one user); a new one beyond it replaces that user's own least recently used session.",
   ),
   healthCheckIntervalMs: int(
     "MCP_HEALTH_CHECK_INTERVAL_MS",
@@ -98,7 +107,14 @@ export const gatewaySettings = {
     1000,
     1,
     100000,
-    "Most client sessions bridged onto legacy HTTP+SSE backends at once (each holds one backend connection); the least recently used is closed first.",
+    "Most client sessions bridged onto legacy HTTP+SSE backends at once, all users together (each holds one backend connection); beyond it a new one is refused (503) until sessions end or go idle.",
+  ),
+  legacySseMaxSessionsPerUser: int(
+    "MCP_LEGACY_SSE_MAX_SESSIONS_PER_USER",
+    10,
+    1,
+    100000,
+    "Most sessions bridged onto legacy HTTP+SSE backends that one user holds at once (servers without auth count as one user); a new one beyond it closes that user's own least recently used session.",
   ),
   legacySseBacklog: int(
     "MCP_LEGACY_SSE_BACKLOG",
@@ -106,6 +122,17 @@ export const gatewaySettings = {
     0,
     10000,
     "Messages from a legacy SSE backend kept for a client that has no stream open to receive them (oldest dropped first).",
+  ),
+  backendAllowedNetworks: networkList(
+    "MCP_BACKEND_ALLOWED_NETWORKS",
+    "Networks (CIDR, comma-separated, e.g. `169.254.169.254/32,fd00:ec2::/32`) that backend and backend token URLs may reach although they are link-local or cloud metadata addresses, refused by default. Loopback and private ranges are always allowed.",
+  ),
+  backendDnsCacheMs: int(
+    "MCP_BACKEND_DNS_CACHE_MS",
+    30000,
+    0,
+    3600000,
+    "How long the address check of a backend host name is reused before it is resolved and checked again, in ms (0: before every request).",
   ),
   legacySseMaxMessageBytes: int(
     "MCP_LEGACY_SSE_MAX_MESSAGE_BYTES",
@@ -115,3 +142,19 @@ export const gatewaySettings = {
     "Largest single message accepted from a legacy SSE backend, in bytes; a larger one closes that backend connection.",
   ),
 };
+
+/** A list of networks in CIDR form; an entry that is not one is refused at start, not ignored. */
+function networkList(env: string, doc: string): SettingSpec<z.ZodType<string[]>> {
+  const base = list(env, doc);
+  const schema = base.schema.superRefine((entries, ctx) => {
+    for (const entry of entries) {
+      if (!parseNetwork(entry)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected networks like 10.0.0.0/8 or fd00::/8, got ${JSON.stringify(entry)}`,
+        });
+      }
+    }
+  });
+  return { ...base, schema: schema as unknown as z.ZodType<string[]> };
+}

@@ -29,6 +29,21 @@ export const oauthSettings = {
     300,
     "How long a just-rotated refresh token may still be used once more (concurrent refreshes by one client) before reuse revokes its family.",
   ),
+  oauthRefreshFamilyMaxDays: int(
+    "OAUTH_REFRESH_FAMILY_MAX_DAYS",
+    90,
+    1,
+    3650,
+    "Absolute lifetime of a refresh-token family, in days: rotation never extends a grant beyond this; then the person signs in again.",
+  ),
+  oauthRegistrationTokenSha256: optionalText(
+    "OAUTH_REGISTRATION_TOKEN_SHA256",
+    "Hex SHA-256 of an initial access token (RFC 7591 §3.1): when set, POST /oauth/register needs `Authorization: Bearer <token>` (401 without). Create one with `openssl rand -base64 32` and hash it with `printf %s TOKEN | sha256sum`.",
+    {
+      refine: (s) =>
+        s.regex(/^[0-9a-fA-F]{64}$/, { error: "expected 64 hexadecimal characters (a SHA-256 digest)" }),
+    },
+  ),
   oauthCimdEnabled: bool(
     "OAUTH_CIMD_ENABLED",
     true,
@@ -61,6 +76,27 @@ export const oauthSettings = {
     1,
     1_000_000,
     "Most Client ID Metadata Documents kept in the cache.",
+  ),
+  oauthCimdNegativeCacheSeconds: int(
+    "OAUTH_CIMD_NEGATIVE_CACHE_SECONDS",
+    60,
+    0,
+    86_400,
+    "How long a Client ID Metadata Document that could not be fetched or was refused is remembered as refused, in seconds (0: fetched again every time).",
+  ),
+  oauthCimdMaxConcurrentFetches: int(
+    "OAUTH_CIMD_MAX_CONCURRENT_FETCHES",
+    16,
+    1,
+    10_000,
+    "Most Client ID Metadata Documents fetched at once; an authorization needing one more fails at once with a message saying so.",
+  ),
+  oauthCimdMaxConcurrentFetchesPerHost: int(
+    "OAUTH_CIMD_MAX_CONCURRENT_FETCHES_PER_HOST",
+    2,
+    1,
+    10_000,
+    "Most Client ID Metadata Documents fetched at once from one host; an authorization needing one more fails at once with a message saying so.",
   ),
   oauthCimdAllowedHosts: list(
     "OAUTH_CIMD_ALLOWED_HOSTS",

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { users } from "./identity.ts";
 
 /**
@@ -58,4 +58,21 @@ export const oauthConsents = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("oauth_consents_user_client").on(t.userId, t.clientId)],
+);
+
+/**
+ * Redirect URIs a person approved for a client (exact strings, loopback port included): remembered
+ * consent of a public client is silent only for one of these (RFC 8252 §8.6).
+ */
+export const oauthConsentRedirects = sqliteTable(
+  "oauth_consent_redirects",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: text("client_id").notNull(),
+    redirectUri: text("redirect_uri").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.clientId, t.redirectUri] })],
 );

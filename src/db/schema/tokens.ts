@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { users } from "./identity.ts";
 
 /**
@@ -22,8 +22,15 @@ export const refreshTokens = sqliteTable(
     accessJti: text("access_jti").notNull(),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
+    /** No token of the family outlives this, whatever the rotations (null: rows from before it existed). */
+    familyExpiresAt: integer("family_expires_at"),
     rotatedAt: integer("rotated_at"),
     revokedAt: integer("revoked_at"),
+    /**
+     * The answer that rotated this token (access + refresh token), AES-GCM sealed, kept only while
+     * the grace window lets this token be presented again and its successor is still current.
+     */
+    successorSealed: text("successor_sealed"),
   },
   (t) => [index("refresh_tokens_family").on(t.familyId), index("refresh_tokens_access_jti").on(t.accessJti)],
 );
@@ -37,4 +44,21 @@ export const revokedAccessTokens = sqliteTable(
     revokedAt: integer("revoked_at").notNull(),
   },
   (t) => [index("revoked_access_tokens_expiry").on(t.expiresAt)],
+);
+
+/**
+ * "Every access token of this client (for this user, or for all users when user_id is '') issued at
+ * or before revoked_before is revoked": consent revocation and client deletion. Access tokens are
+ * stateless, so this marker is how they are revoked; kept until the last such token has expired.
+ */
+export const revokedTokenCutoffs = sqliteTable(
+  "revoked_token_cutoffs",
+  {
+    clientId: text("client_id").notNull(),
+    /** '' for every user of the client. */
+    userId: text("user_id").notNull(),
+    revokedBefore: integer("revoked_before").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clientId, t.userId] })],
 );

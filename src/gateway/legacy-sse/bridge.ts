@@ -12,6 +12,8 @@ import { LegacyUpstream, UpstreamError } from "./upstream.ts";
 
 export interface LegacyBridgeOptions {
   maxSessions: number;
+  /** Most bridged sessions of one owner; beyond it their own least recently used one is closed. */
+  maxSessionsPerUser: number;
   /** A bridged session unused this long is closed (its backend connection with it). */
   idleMs: number;
   maxBacklog: number;
@@ -100,7 +102,10 @@ export class LegacySseBridge {
     if (!isRequest(message) || message.method !== "initialize") {
       return httpError(400, message.id ?? null, "Bad Request: Server not initialized");
     }
-    this.makeRoom();
+    const full = this.makeRoom(call.owner) ?? this.owners.refusal(call.owner);
+    if (full) {
+      return rpcError(503, message.id ?? null, -32000, full, { "Retry-After": "60" });
+    }
     const session = new LegacySession(
       randomToken(24),
       server.id,
@@ -246,14 +251,30 @@ export class LegacySseBridge {
     }
   }
 
-  /** At the session limit, the least recently used session is closed to make room. */
-  private makeRoom(): void {
-    if (this.sessions.size < this.options.maxSessions) return;
-    let oldest: LegacySession | undefined;
+  /**
+   * Room for one more session of `owner`: at their quota their own least recently used session
+   * is closed (clients seldom close sessions, and this one is theirs); when every other slot is
+   * taken by other users, idle sessions are closed first, then the new one is refused (the reason
+   * returned) rather than closing another user's session. One pass over the sessions: initialize
+   * is rare next to the calls, and it opens a backend connection anyway.
+   */
+  private makeRoom(owner: string): string | undefined {
+    let own = 0;
+    let oldestOwn: LegacySession | undefined;
     for (const session of this.sessions.values()) {
-      if (!oldest || session.lastUsed < oldest.lastUsed) oldest = session;
+      if (session.owner !== owner) continue;
+      own++;
+      if (!oldestOwn || session.lastUsed < oldestOwn.lastUsed) oldestOwn = session;
     }
-    if (oldest) this.end(oldest, "too many bridged sessions");
+    if (oldestOwn && own >= this.options.maxSessionsPerUser) {
+      this.end(oldestOwn, "too many bridged sessions of this user");
+      return undefined;
+    }
+    if (this.sessions.size < this.options.maxSessions) return undefined;
+    this.lastSweep = 0;
+    this.sweep();
+    if (this.sessions.size < this.options.maxSessions) return undefined;
+    return `the gateway bridges as many legacy SSE sessions as it may (MCP_LEGACY_SSE_MAX_SESSIONS=${this.options.maxSessions}); try again later`;
   }
 }
 

@@ -58,7 +58,7 @@ export class LegacyUpstream {
       });
       if (!response.ok || !response.body || !isEventStream(response.headers.get("content-type"))) {
         await response.body?.cancel().catch(() => {});
-        throw new UpstreamError("refused", `backend answered the SSE GET with HTTP ${response.status}`);
+        throw new UpstreamError("refused", `backend answered the SSE GET with ${refusal(response.status)}`);
       }
       events = readSseEvents(response.body, limits.maxMessageBytes);
       for (;;) {
@@ -107,7 +107,7 @@ export class LegacyUpstream {
     }
     await response.body?.cancel().catch(() => {});
     if (!response.ok)
-      throw new UpstreamError("refused", `backend answered the POST with HTTP ${response.status}`);
+      throw new UpstreamError("refused", `backend answered the POST with ${refusal(response.status)}`);
   }
 
   close(): void {
@@ -133,6 +133,15 @@ export class LegacyUpstream {
     this.closed = true;
     onClose(reason);
   }
+}
+
+/** What an unsuccessful status means to the operator reading the log. */
+function refusal(status: number): string {
+  if (status >= 300 && status < 400) return `HTTP ${status}, a redirect: redirects are not followed`;
+  if (status === 401 || status === 403) {
+    return `HTTP ${status}: the backend refused the gateway's credential; check the server's backend credential`;
+  }
+  return `HTTP ${status}`;
 }
 
 function describe(error: unknown): string {
