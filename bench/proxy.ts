@@ -4,13 +4,14 @@
 // requests/s, latency percentiles, CPU per request of the target's process, and the gateway/bare
 // ratios. Not part of `bun test`. See bench/README.md.
 // Usage: bun bench/proxy.ts [--duration 10] [--connections 32] [--threads 2] [--rounds 1] [--binary PATH]
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { buildExecutable } from "../test/executable/helpers.ts";
-import { cpuMicros, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import { spawnAnnounced, startBuiltGateway } from "./processes.ts";
 import { RESPONSE } from "./targets/backend.ts";
+import { load as loadWith, median, REQUEST, type Result } from "./wrk.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,13 +24,6 @@ const { values } = parseArgs({
 });
 
 const ROOT = resolve(import.meta.dir, "..");
-const REQUEST = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "tools/call",
-  params: { name: "echo", arguments: { text: "ok" } },
-});
-
 const dir = mkdtempSync(join(tmpdir(), "authmcp-bench-"));
 const binary = values.binary ?? (await buildExecutable());
 
@@ -44,67 +38,13 @@ const barePassthrough = await bare("passthrough");
 const bareDeadlines = await bare("deadlines");
 const gateway = await startBuiltGateway(binary, dir, backendUrl);
 
-interface Result {
-  rps: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  /** CPU time of the target's process per request, in µs (all its threads). */
-  cpu: number;
-  errors: string;
-}
-
-function millis(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text);
-  if (!m) return Number.NaN;
-  const n = Number(m[1]);
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
-}
-
-async function load(target: { url: string; pid: number }, headers: Record<string, string>, seconds: string) {
-  const script = join(dir, "post.lua");
-  const lines = [`wrk.method = "POST"`, `wrk.body = ${JSON.stringify(REQUEST)}`];
-  for (const [k, v] of Object.entries({
-    "Content-Type": "application/json",
-    Accept: "application/json, text/event-stream",
-    ...headers,
-  })) {
-    lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
-  }
-  writeFileSync(script, lines.join("\n"));
-  const cpuBefore = cpuMicros(target.pid);
-  const proc = Bun.spawn(
-    [
-      "wrk",
-      "--latency",
-      "-t",
-      values.threads as string,
-      "-c",
-      values.connections as string,
-      "-d",
-      `${seconds}s`,
-      "-s",
-      script,
-      target.url,
-    ],
-    { stdout: "pipe", stderr: "inherit" },
-  );
-  const out = await new Response(proc.stdout).text();
-  await proc.exited;
-  const cpu = cpuMicros(target.pid) - cpuBefore;
-  const pick = (label: string) => millis(new RegExp(`^\\s*${label}\\s+(\\S+)`, "m").exec(out)?.[1] ?? "");
-  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? "0";
-  const socket = /Socket errors: (.*)/.exec(out)?.[1] ?? "none";
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? Number.NaN);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN),
-    p50: pick("50%"),
-    p90: pick("90%"),
-    p99: pick("99%"),
-    cpu: cpu / requests,
-    errors: `non-2xx ${non2xx}, socket ${socket}`,
-  } satisfies Result;
-}
+const loadOptions = {
+  dir,
+  threads: values.threads as string,
+  connections: values.connections as string,
+};
+const load = (target: { url: string; pid: number }, headers: Record<string, string>, seconds: string) =>
+  loadWith(target, headers, { ...loadOptions, seconds });
 
 // Sanity: the gateway answers 200 with the backend's body.
 const probe = await fetch(gateway.url, {
@@ -145,13 +85,6 @@ for (let round = 0; round < roundCount; round++) {
   rounds.push(row as Record<Target, Result>);
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-};
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 
 console.log(

@@ -1,5 +1,8 @@
 import { Elysia } from "elysia";
+import { grantApiRoutes } from "./admin/api/grant-routes.ts";
+import { groupApiRoutes } from "./admin/api/group-routes.ts";
 import { serverApiRoutes } from "./admin/api/server-routes.ts";
+import { userApiRoutes } from "./admin/api/user-routes.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import type { AppContext } from "./context.ts";
 import { createGateway } from "./gateway/module.ts";
@@ -11,6 +14,7 @@ import { describeAuthorization } from "./oauth/authorize.ts";
 import { jwksRoutes } from "./oauth/jwks-routes.ts";
 import { oauthRoutes } from "./oauth/routes.ts";
 import { createOAuthServer } from "./oauth/server.ts";
+import { rateLimitApiRoutes } from "./policy/rate-limits/admin-api.ts";
 import { webRoutes } from "./web/routes.ts";
 
 /** Composes the feature plugins into one app. Tests call `createApp(ctx).handle(request)`. */
@@ -27,6 +31,10 @@ export function createApp(ctx: AppContext) {
     .use(webRoutes(ctx, (returnTo) => describeAuthorization(ctx, oauth, returnTo)))
     .use(adminRoutes(ctx, gateway))
     .use(serverApiRoutes(ctx, gateway))
+    .use(userApiRoutes(ctx, gateway))
+    .use(groupApiRoutes(ctx, gateway))
+    .use(grantApiRoutes(ctx, gateway))
+    .use(rateLimitApiRoutes(ctx, gateway))
     .use(gatewayRoutes(gateway));
 }
 

@@ -5,7 +5,6 @@ import { randomToken } from "./crypto/random.ts";
 import { readOrCreateSecretFile } from "./crypto/secret-files.ts";
 import { type Db, openDatabase } from "./db/connection.ts";
 import { applyMigrations } from "./db/migrate.ts";
-import { FixedWindowLimiter } from "./http/rate-limit.ts";
 import { BrowserSessionStore } from "./identity/browser-sessions.ts";
 import { UserService } from "./identity/user-service.ts";
 import { UserStore } from "./identity/user-store.ts";
@@ -16,6 +15,7 @@ import { KeyStore } from "./oauth/keys.ts";
 import { RefreshTokenStore } from "./oauth/refresh-tokens.ts";
 import { ResourceCatalog } from "./oauth/resources.ts";
 import { RevocationList } from "./oauth/revocation.ts";
+import { RateLimits } from "./policy/rate-limits/rate-limits.ts";
 
 export const ENCRYPTION_KEY_FILE = "encryption.key";
 export const SESSION_SECRET_FILE = "session.secret";
@@ -34,8 +34,8 @@ export interface AppContext {
   revocations: RevocationList;
   bearer: BearerAuthenticator;
   browserSessions: BrowserSessionStore;
-  /** Per-IP limiter of login, registration and refresh attempts. */
-  authLimiter: FixedWindowLimiter;
+  /** Per-IP and per-user rate limits, the sign-in lockout, the trusted proxies (src/policy/rate-limits). */
+  rateLimits: RateLimits;
   /** The resource URIs the gateway serves (aggregate and per-server). */
   resources: ResourceCatalog;
   /** Resolves backend host names for the address guard; the system resolver when not set (tests inject one). */
@@ -108,7 +108,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     revocations,
     bearer: new BearerAuthenticator(accessTokens, revocations, users),
     browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
-    authLimiter: new FixedWindowLimiter(clock, config.rateLimitAuthPerMinute, 60_000),
+    rateLimits: new RateLimits(config, clock, db),
     resources,
     resolveHost: options.resolveHost,
     onClose: (task) => closers.push(task),

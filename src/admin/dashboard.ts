@@ -18,7 +18,6 @@ export interface DashboardServer {
 export function dashboardData(ctx: AppContext, gateway: Gateway) {
   const all = ctx.users.list();
   const base = ctx.config.publicUrl;
-  // There is no aggregated /mcp endpoint yet: each server is reached at its own URL.
   const servers: DashboardServer[] = gateway.registry
     .list()
     .map((server) => {
@@ -40,6 +39,12 @@ export function dashboardData(ctx: AppContext, gateway: Gateway) {
       admins: all.filter((u) => u.isAdmin && u.isActive).length,
     },
     servers,
+    // `/mcp`: every server the signed-in user may use, at one URL.
+    aggregate: {
+      url: ctx.resources.aggregate,
+      separator: ctx.config.aggregateToolSeparator,
+      clients: clientConfigs("authmcp", ctx.resources.aggregate, base),
+    },
     endpoints: {
       authorizationServer: `${base}/.well-known/oauth-authorization-server`,
       jwks: `${base}/.well-known/jwks.json`,

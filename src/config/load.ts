@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
 import { type SettingKey, settings } from "./settings/index.ts";
 import type { SettingSpec } from "./settings/kinds.ts";
+import { REMOVED_SETTINGS } from "./settings/policy.ts";
 import { parseDotenv, parseYaml, SourceError, substituteVariables } from "./sources.ts";
 import {
   type McpServiceConfig,
@@ -107,6 +108,9 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
   for (const [env, key] of ENV_TO_KEY) {
     const value = input.env[env];
     if (value !== undefined && value !== "") offer(key, { value, source: "environment", label: env });
+  }
+  for (const [env, replacement] of Object.entries(REMOVED_SETTINGS)) {
+    if (input.env[env]) problems.push(`${env} (environment): no longer a setting; ${replacement}`);
   }
 
   let envFileValues = new Map<string, string>();

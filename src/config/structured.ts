@@ -30,16 +30,55 @@ const yamlInt = (min: number, max: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "expected an http or https URL" });
 
+/** A text that a process can receive (no NUL byte), at most `max` characters. */
+const processText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\0]*$/, { error: "expected text without NUL characters" });
+
+/** What a stdio server runs: shared by the config file and the admin API. */
+export const stdioFields = {
+  command: processText(1024).min(1),
+  args: z.array(processText(8192)).max(100),
+  cwd: processText(1024).regex(/^\//, { error: "expected an absolute path" }),
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, { error: "expected an environment variable name" }),
+      processText(32768),
+    )
+    .refine((env) => Object.keys(env).length <= 100, { error: "expected at most 100 variables" }),
+};
+
 /** `mcp_services` of the YAML file: backends managed by configuration. */
-export const mcpServiceSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  url: httpUrl,
-  auth_required: yamlBoolean().default(true),
-  scopes: z.array(z.string().min(1)).default([]),
-  /** Milliseconds to the first byte, as in the AuthMCP seed. */
-  timeout: yamlInt(100, 600000).optional(),
-  enabled: yamlBoolean().default(true),
-});
+export const mcpServiceSchema = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    /** Streamable HTTP when absent; it and "sse" need `url`, "stdio" needs `command` (the gateway runs it). */
+    transport: z.enum(["streamable-http", "sse", "stdio"]).optional(),
+    url: httpUrl.optional(),
+    command: stdioFields.command.optional(),
+    args: stdioFields.args.optional(),
+    cwd: stdioFields.cwd.optional(),
+    env: stdioFields.env.optional(),
+    auth_required: yamlBoolean().default(true),
+    scopes: z.array(z.string().min(1)).default([]),
+    /** Milliseconds to the first byte, as in the AuthMCP seed. */
+    timeout: yamlInt(100, 600000).optional(),
+    enabled: yamlBoolean().default(true),
+  })
+  .superRefine((s, issue) => {
+    const problem = (path: string, message: string) =>
+      issue.addIssue({ code: "custom", path: [path], message });
+    if (s.transport === "stdio") {
+      if (s.command === undefined) problem("command", "required for a stdio server");
+      if (s.url !== undefined) problem("url", "a stdio server has no URL");
+    } else {
+      if (s.url === undefined) problem("url", "required for this transport");
+      if (s.command !== undefined || s.args !== undefined || s.cwd !== undefined || s.env !== undefined)
+        problem("command", "command, args, cwd and env are for the stdio transport");
+    }
+  });
 export type McpServiceConfig = z.output<typeof mcpServiceSchema>;
 
 export const mcpServicesSchema = z.record(serverNameSchema, mcpServiceSchema);

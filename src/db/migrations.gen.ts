@@ -4,6 +4,10 @@ import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_gateway.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_oauth.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_consent_redirects.sql" with { type: "text" };
+import m4 from "../../drizzle/0004_stdio_servers.sql" with { type: "text" };
+import m5 from "../../drizzle/0005_policy.sql" with { type: "text" };
+import m6 from "../../drizzle/0006_user_grants_to_grants.sql" with { type: "text" };
+import m7 from "../../drizzle/0007_rate_limit_overrides.sql" with { type: "text" };
 
 export { journal };
 export const migrationFiles: Record<string, string> = {
@@ -11,4 +15,8 @@ export const migrationFiles: Record<string, string> = {
   "0001_gateway": m1,
   "0002_oauth": m2,
   "0003_consent_redirects": m3,
+  "0004_stdio_servers": m4,
+  "0005_policy": m5,
+  "0006_user_grants_to_grants": m6,
+  "0007_rate_limit_overrides": m7,
 };

@@ -7,6 +7,8 @@ import { LegacySession } from "./legacy-sse/session.ts";
 import { readSseEvents } from "./legacy-sse/sse-reader.ts";
 import { LegacyUpstream } from "./legacy-sse/upstream.ts";
 import type { ServerRegistry } from "./registry.ts";
+import type { StdioProcessPool } from "./stdio/pool.ts";
+import { openStdioSession } from "./stdio/session.ts";
 import type { McpServer } from "./types.ts";
 import type { BackendAddressGuard } from "./url-guard.ts";
 
@@ -41,7 +43,12 @@ export class HealthMonitor {
     private readonly backendAuth: BackendAuth,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly options: { intervalMs: number; degradedMs: number; addressGuard: BackendAddressGuard },
+    private readonly options: {
+      intervalMs: number;
+      degradedMs: number;
+      addressGuard: BackendAddressGuard;
+      stdio: StdioProcessPool;
+    },
   ) {
     registry.onChange((id) => this.results.delete(id));
   }
@@ -85,13 +92,8 @@ export class HealthMonitor {
     const started = performance.now();
     let result: ServerHealth;
     try {
-      const address = await this.options.addressGuard.verdict(server.url);
-      if (address.problem !== undefined) throw new Error(`backend address refused: ${address.problem}`);
-      const credential = await this.backendAuth.headers(server.id);
       const pingError =
-        server.transport === "sse"
-          ? await this.checkLegacy(server, credential)
-          : await this.checkStreamable(server, credential);
+        server.transport === "stdio" ? await this.checkStdio(server) : await this.checkHttp(server);
       const latencyMs = Math.round(performance.now() - started);
       result = {
         status: pingError || latencyMs > this.options.degradedMs ? "degraded" : "online",
@@ -116,6 +118,34 @@ export class HealthMonitor {
     }
     if (this.registry.byId(server.id)) this.results.set(server.id, result);
     return result;
+  }
+
+  private async checkHttp(server: McpServer): Promise<string | undefined> {
+    const address = await this.options.addressGuard.verdict(server.url);
+    if (address.problem !== undefined) throw new Error(`backend address refused: ${address.problem}`);
+    const credential = await this.backendAuth.headers(server.id);
+    return server.transport === "sse"
+      ? await this.checkLegacy(server, credential)
+      : await this.checkStreamable(server, credential);
+  }
+
+  /**
+   * initialize and ping through the server's process (started when it does not run; in session
+   * mode a process of the check's own, stopped afterwards).
+   */
+  private async checkStdio(server: McpServer): Promise<string | undefined> {
+    const session = openStdioSession(
+      this.options.stdio,
+      server,
+      {
+        id: `health-${this.clock.now()}-${Math.random()}`,
+        owner: "health",
+        maxBacklog: 0,
+        now: this.clock.now(),
+      },
+      (closed, reason) => closed.close(reason),
+    );
+    return this.initializeAndPing(session, {}, server.timeoutMs);
   }
 
   /** initialize, notifications/initialized, ping, DELETE; resolves to the ping's error, if any. */
@@ -178,7 +208,16 @@ export class HealthMonitor {
       (reason) => session.close(reason),
     );
     session.attach(upstream);
-    const limits = { timeoutMs: server.timeoutMs };
+    return this.initializeAndPing(session, credential, server.timeoutMs);
+  }
+
+  /** initialize, notifications/initialized and ping on a bridged session, then closes it. */
+  private async initializeAndPing(
+    session: LegacySession,
+    credential: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<string | undefined> {
+    const limits = { timeoutMs };
     try {
       const init = await session.request(
         { jsonrpc: "2.0", id: 1, method: "initialize", params: INITIALIZE_PARAMS },

@@ -1,4 +1,8 @@
 import type { AppContext } from "../context.ts";
+import { AccessPolicy } from "../policy/access-policy.ts";
+import { GroupService } from "../policy/groups.ts";
+import { PolicyStore } from "../policy/policy-store.ts";
+import { type Aggregate, createAggregate } from "./aggregate/index.ts";
 import { BackendAuth } from "./backend-auth.ts";
 import { CachedBearer } from "./bearer-cache.ts";
 import { HealthMonitor } from "./health.ts";
@@ -7,6 +11,7 @@ import { McpProxy } from "./proxy.ts";
 import { ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions.ts";
+import { StdioBridge, StdioProcessPool } from "./stdio/index.ts";
 import { UpstreamWatch } from "./upstream-watch.ts";
 import { BackendAddressGuard } from "./url-guard.ts";
 
@@ -17,6 +22,13 @@ export interface Gateway {
   sessions: SessionStore;
   health: HealthMonitor;
   proxy: McpProxy;
+  /** Who may use which server and tool (grants to users and groups). */
+  policy: AccessPolicy;
+  groups: GroupService;
+  /** The processes of stdio servers (`stdioClientTransport` in ./stdio/index.ts opens a session on one). */
+  stdio: StdioProcessPool;
+  /** The aggregated endpoint `/mcp` (never on the per-server path). */
+  aggregate: Aggregate;
   /** Where backend and backend token URLs may lead (checked on save and before connecting). */
   addressGuard: BackendAddressGuard;
   /** Starts periodic backend health checks (called by `start`, not in tests); stopped on close. */
@@ -32,6 +44,11 @@ export function createGateway(ctx: AppContext): Gateway {
     config.mcpServices,
     config.upstreamTimeoutMs,
   );
+  const policyStore = new PolicyStore(ctx.db);
+  const policy = new AccessPolicy(policyStore, ctx.clock, (id) => registry.byId(id));
+  registry.useAccess(policy);
+  registry.onChange((id) => policy.serverChanged(id));
+  const groups = new GroupService(policyStore, policy, ctx.clock);
   ctx.resources.addServerLookup((name) => registry.byName(name) !== undefined);
   ctx.resources.addScopeSource({
     of: (name) => registry.byName(name)?.scopes,
@@ -55,8 +72,19 @@ export function createGateway(ctx: AppContext): Gateway {
     config.mcpSessionMax,
     config.mcpSessionMaxPerUser,
   );
+  const stdio = new StdioProcessPool(registry, ctx.clock, ctx.logger, {
+    mode: config.stdioProcessMode,
+    limits: {
+      maxLineBytes: config.stdioMaxLineBytes,
+      stderrLineChars: config.stdioStderrLineChars,
+      stopGraceMs: config.stdioStopGraceMs,
+    },
+    backoffMs: config.stdioRestartBackoffMs,
+    backoffMaxMs: config.stdioRestartBackoffMaxMs,
+  });
   const health = new HealthMonitor(registry, backendAuth, ctx.clock, ctx.logger, {
     addressGuard,
+    stdio,
     intervalMs: config.healthCheckIntervalMs,
     degradedMs: config.healthDegradedMs,
   });
@@ -70,19 +98,38 @@ export function createGateway(ctx: AppContext): Gateway {
   });
   ctx.onClose(() => legacy.closeAll());
   registry.onChange((id) => legacy.closeServer(id));
+  const stdioBridge = new StdioBridge(stdio, sessions, ctx.clock, ctx.logger, {
+    maxSessions: config.stdioMaxSessions,
+    maxSessionsPerUser: config.stdioMaxSessionsPerUser,
+    idleMs: config.mcpSessionTtlMs,
+    maxBacklog: config.stdioBacklog,
+    sseKeepAliveMs: config.sseKeepAliveMs,
+  });
+  // Registered before the others' close: run last, after the sessions using the processes ended.
+  ctx.onClose(() => stdio.closeAll());
+  ctx.onClose(() => stdioBridge.closeAll());
+  registry.onChange((id) => {
+    stdioBridge.closeServer(id);
+    void stdio.stopServer(id);
+  });
+  ctx.users.onCredentialsEnded((userId) => sessions.deleteOwner(userId));
   const upstreamWatch = new UpstreamWatch(config.upstreamWatchIntervalMs);
   ctx.onClose(() => upstreamWatch.close());
+  const bearer = new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax);
   const proxy = new McpProxy(
     {
       registry,
       backendAuth,
       sessions,
       legacy,
-      bearer: new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax),
+      stdio: stdioBridge,
+      bearer,
+      policy,
       resources: ctx.resources,
       keys: ctx.keys,
       upstreamWatch,
       addressGuard,
+      rateLimits: ctx.rateLimits.mcpEnforced,
       clock: ctx.clock,
       logger: ctx.logger,
     },
@@ -92,8 +139,37 @@ export function createGateway(ctx: AppContext): Gateway {
       maxBodyBytes: config.maxBodyBytes,
       sseKeepAliveMs: config.sseKeepAliveMs,
       userAssertionSeconds: config.userAssertionSeconds,
+      toolsListMaxBytes: config.toolsListMaxBytes,
     },
   );
+  const aggregate = createAggregate(
+    {
+      registry,
+      backendAuth,
+      bearer,
+      resources: ctx.resources,
+      keys: ctx.keys,
+      addressGuard,
+      clock: ctx.clock,
+      logger: ctx.logger,
+      stdio,
+      policy,
+    },
+    {
+      publicUrl: config.publicUrl,
+      allowedOrigins: config.allowedOrigins,
+      maxBodyBytes: config.maxBodyBytes,
+      sseKeepAliveMs: config.sseKeepAliveMs,
+      userAssertionSeconds: config.userAssertionSeconds,
+      separator: config.aggregateToolSeparator,
+      sessionIdleMs: config.aggregateSessionIdleMs,
+      sessionMax: config.aggregateSessionMax,
+      sessionMaxPerUser: config.aggregateSessionMaxPerUser,
+      eventBuffer: config.aggregateEventBuffer,
+      pageSize: config.aggregatePageSize,
+    },
+  );
+  ctx.onClose(() => aggregate.close());
   let started = false;
   return {
     registry,
@@ -101,6 +177,10 @@ export function createGateway(ctx: AppContext): Gateway {
     sessions,
     health,
     proxy,
+    policy,
+    groups,
+    stdio,
+    aggregate,
     addressGuard,
     startHealthChecks: () => {
       if (started) return;

@@ -9,6 +9,14 @@ import { type BearerAccepted, wwwAuthenticate } from "../oauth/bearer.ts";
 import type { KeyStore } from "../oauth/keys.ts";
 import type { ResourceCatalog } from "../oauth/resources.ts";
 import { scopeCovers } from "../oauth/scopes.ts";
+import type { AccessPolicy } from "../policy/access-policy.ts";
+import type { McpRateLimits } from "../policy/rate-limits/mcp.ts";
+import {
+  filterToolsList,
+  inspectToolRequest,
+  type ListedRequest,
+  type ToolAllowed,
+} from "../policy/tool-gate.ts";
 import type { BackendAuth } from "./backend-auth.ts";
 import type { CachedBearer } from "./bearer-cache.ts";
 import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
@@ -16,6 +24,7 @@ import type { ServerRegistry } from "./registry.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SessionStore } from "./sessions.ts";
 import { withSseKeepAlive } from "./sse-keepalive.ts";
+import type { StdioBridge } from "./stdio/bridge.ts";
 import type { McpServer } from "./types.ts";
 import { bodyIsEmpty, confineBackendHeaders, isMcpContentType, sandboxed } from "./upstream-response.ts";
 import type { UpstreamWatch } from "./upstream-watch.ts";
@@ -36,7 +45,7 @@ const FORWARDED_REQUEST_HEADERS = [
 export const MCP_CORS = {
   methods: "GET, POST, DELETE, OPTIONS",
   allowHeaders: "Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID",
-  exposeHeaders: "WWW-Authenticate, Mcp-Session-Id",
+  exposeHeaders: "WWW-Authenticate, Mcp-Session-Id, Retry-After, RateLimit-Policy, RateLimit",
   maxAgeSeconds: 600,
 };
 
@@ -46,6 +55,8 @@ export interface ProxyOptions {
   maxBodyBytes: number;
   sseKeepAliveMs: number;
   userAssertionSeconds: number;
+  /** Largest tools/list answer read to filter it (servers with tool rules for the user only). */
+  toolsListMaxBytes: number;
 }
 
 export interface ProxyDeps {
@@ -53,11 +64,15 @@ export interface ProxyDeps {
   backendAuth: BackendAuth;
   sessions: SessionStore;
   legacy: LegacySseBridge;
+  stdio: StdioBridge;
   bearer: CachedBearer;
   resources: ResourceCatalog;
   keys: KeyStore;
   upstreamWatch: UpstreamWatch;
   addressGuard: BackendAddressGuard;
+  policy: AccessPolicy;
+  /** Per user and server (RATE_LIMIT_MCP_*); undefined when rate limits are off. */
+  rateLimits?: McpRateLimits;
   clock: Clock;
   logger: Logger;
 }
@@ -111,6 +126,8 @@ export class McpProxy {
     const requestHeaders = request.headers;
 
     let verified: BearerAccepted | undefined;
+    /** Set only when tool rules apply to this user on this server (src/policy/tool-gate.ts). */
+    let toolAllowed: ToolAllowed | undefined;
     if (server.authRequired) {
       const resource = resources.serverResource(server.name);
       const authorization = requestHeaders.get("authorization");
@@ -125,7 +142,9 @@ export class McpProxy {
         });
         return rpcError(401, null, -32001, result.description, { "WWW-Authenticate": challenge });
       }
-      if (!registry.canAccess(server, result.principal)) return notFound();
+      const access = this.deps.policy.decide(server, result.principal);
+      if (!access.granted) return notFound();
+      toolAllowed = access.toolAllowed;
       if (server.scopes.length > 0 && !scopeCovers(result.claims.scope, server.scopes)) {
         const challenge = wwwAuthenticate({
           resourceMetadata: this.resourceMetadataUrl(request, server),
@@ -137,6 +156,10 @@ export class McpProxy {
         });
       }
       verified = result;
+      const limits = this.deps.rateLimits;
+      if (limits !== undefined && !limits.allow(server.id, result.principal.id)) {
+        return limits.refusal(request, server.id, result.principal.id, rpcError);
+      }
     }
 
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
@@ -174,6 +197,34 @@ export class McpProxy {
           return rpcError(413, null, -32600, `Request body larger than ${this.options.maxBodyBytes} bytes`);
         body = text.value;
       }
+    }
+
+    // Only for users with tool rules on this server is the body read as JSON-RPC: a denied
+    // tools/call is answered here, a tools/list answer has the denied tools removed.
+    let listed: ListedRequest | undefined;
+    if (toolAllowed !== undefined) {
+      const verdict = inspectToolRequest(body, toolAllowed);
+      if (verdict.kind === "refuse") {
+        logger.info(
+          { event: "tool_request_denied", server: server.name, userId: owner },
+          "a tool request the user's grants do not allow was answered by the gateway",
+        );
+        return verdict.response;
+      }
+      if (verdict.kind === "list") listed = { id: verdict.id, allowed: toolAllowed };
+    }
+
+    if (server.transport === "stdio") {
+      // The gateway runs the server itself: its bridge answers Streamable HTTP (sandboxed too).
+      const answer = await this.deps.stdio.handle(server, {
+        method,
+        body,
+        sessionId,
+        accept: requestHeaders.get("accept") ?? "",
+        signal: request.signal,
+        owner,
+      });
+      return sandboxed(listed === undefined ? answer : await this.filteredList(answer, listed));
     }
 
     // Checked before every connection, from a short-lived cache (see BackendAddressGuard).
@@ -236,12 +287,13 @@ export class McpProxy {
         backendHeaders,
         owner,
       });
-      return sandboxed(answer);
+      return sandboxed(listed === undefined ? answer : await this.filteredList(answer, listed));
     }
 
     const query = searchOf(request.url);
     // Aborted when the client goes away or the first byte is late; watched until the answer starts.
     const call = this.deps.upstreamWatch.start(request, server.timeoutMs);
+    if (listed !== undefined) forwarded.delete("accept-encoding"); // the answer is read
     let upstream: Response;
     try {
       upstream = await fetch(server.url + query, {
@@ -269,8 +321,9 @@ export class McpProxy {
 
     const status = upstream.status;
     const headers = upstream.headers;
+    const contentType = headers.get("content-type"); // confineBackendHeaders keeps it
     if (
-      !isMcpContentType(headers.get("content-type")) ||
+      !isMcpContentType(contentType) ||
       (status >= 300 && status < 400) ||
       status === 401 ||
       status === 403
@@ -281,7 +334,8 @@ export class McpProxy {
     // The backend's answer is returned as it is (its body is never re-wrapped unless it is SSE),
     // with only the headers MCP needs and the gateway's sandbox.
     confineBackendHeaders(headers);
-    if (upstream.body !== null && isEventStream(headers.get("content-type"))) {
+    if (listed !== undefined) return this.filteredList(upstream, listed);
+    if (contentType !== "application/json" && upstream.body !== null && isEventStream(contentType)) {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Accel-Buffering", "no");
       headers.delete("content-length");
@@ -291,6 +345,10 @@ export class McpProxy {
       });
     }
     return upstream;
+  }
+
+  private filteredList(answer: Response, listed: ListedRequest): Promise<Response> {
+    return filterToolsList(answer, listed.id, listed.allowed, this.options.toolsListMaxBytes);
   }
 
   private trackSession(

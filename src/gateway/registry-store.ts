@@ -1,11 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Db } from "../db/connection.ts";
-import { mcpServers, mcpServerUsers } from "../db/schema/gateway.ts";
+import { mcpServers } from "../db/schema/gateway.ts";
 
 export type ServerRow = typeof mcpServers.$inferSelect;
 export type NewServerRow = typeof mcpServers.$inferInsert;
 
-/** The only place with SQL for servers and grants. */
+/** The only place with SQL for servers (grants: src/policy/policy-store.ts). */
 export class RegistryStore {
   constructor(private readonly db: Db) {}
 
@@ -26,27 +26,6 @@ export class RegistryStore {
   }
 
   delete(id: string): void {
-    this.db.transaction((tx) => {
-      tx.delete(mcpServerUsers).where(eq(mcpServerUsers.serverId, id)).run();
-      tx.delete(mcpServers).where(eq(mcpServers.id, id)).run();
-    });
-  }
-
-  grants(): { serverId: string; userId: string }[] {
-    return this.db
-      .select({ serverId: mcpServerUsers.serverId, userId: mcpServerUsers.userId })
-      .from(mcpServerUsers)
-      .all();
-  }
-
-  grant(serverId: string, userId: string, now: number): void {
-    this.db.insert(mcpServerUsers).values({ serverId, userId, createdAt: now }).onConflictDoNothing().run();
-  }
-
-  revoke(serverId: string, userId: string): void {
-    this.db
-      .delete(mcpServerUsers)
-      .where(and(eq(mcpServerUsers.serverId, serverId), eq(mcpServerUsers.userId, userId)))
-      .run();
+    this.db.delete(mcpServers).where(eq(mcpServers.id, id)).run();
   }
 }

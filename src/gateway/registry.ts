@@ -4,13 +4,25 @@ import type { SecretBox } from "../crypto/encryption.ts";
 import { randomToken } from "../crypto/random.ts";
 import type { Principal } from "../identity/user-service.ts";
 import type { RegistryStore, ServerRow } from "./registry-store.ts";
-import type { BackendCredential, CredentialKind, McpServer, UserContextMode } from "./types.ts";
+import type { BackendCredential, CredentialKind, McpServer, StdioCommand, UserContextMode } from "./types.ts";
+
+/** What a stdio server runs, as the admin API and the config file give it (env with its values). */
+export interface StdioInput {
+  command: string;
+  args: string[];
+  cwd?: string;
+  /** Left out in an update: the values stored stay. */
+  env?: Record<string, string>;
+}
 
 export interface ServerInput {
   name: string;
   displayName?: string;
-  url: string;
+  /** Required for HTTP transports; none for stdio. */
+  url?: string;
   transport?: McpServer["transport"];
+  /** Required for (and only for) the stdio transport. */
+  stdio?: StdioInput;
   authRequired?: boolean;
   scopes?: string[];
   timeoutMs?: number;
@@ -26,16 +38,23 @@ export type RegistryResult =
 
 type ChangeListener = (serverId: string) => void;
 
+/** The access decision the registry answers `canAccess` with (src/policy/access-policy.ts). */
+export interface ServerAccess {
+  canUse(server: McpServer, principal: Principal): boolean;
+}
+
 /**
  * Every backend server, in memory: the config file's `mcp_services` plus the rows created through
- * the admin API, with grants and decrypted credentials cached. Writes go to the store and update
+ * the admin API, with decrypted credentials cached. Writes go to the store and update
  * the maps, so the request path never reads the database.
  */
 export class ServerRegistry {
   private readonly byIdMap = new Map<string, McpServer>();
   private readonly byNameMap = new Map<string, McpServer>();
-  private readonly grantsMap = new Map<string, Set<string>>();
+  /** Who may use which server: the access policy (src/policy), set once when the gateway is built. */
+  private access: ServerAccess | undefined;
   private readonly credentials = new Map<string, Promise<BackendCredential>>();
+  private readonly stdioEnvs = new Map<string, Promise<Record<string, string>>>();
   private readonly listeners: ChangeListener[] = [];
 
   constructor(
@@ -52,15 +71,16 @@ export class ServerRegistry {
   reload(): void {
     this.byIdMap.clear();
     this.byNameMap.clear();
-    this.grantsMap.clear();
     this.credentials.clear();
+    this.stdioEnvs.clear();
     for (const [name, service] of Object.entries(this.configServices)) {
       this.put({
         id: configId(name),
         name,
         displayName: service.name,
-        url: service.url,
-        transport: "streamable-http",
+        url: service.url ?? "",
+        transport: service.transport ?? "streamable-http",
+        stdio: configStdio(service),
         authRequired: service.auth_required,
         scopes: service.scopes,
         timeoutMs: service.timeout ?? this.defaultTimeoutMs,
@@ -77,7 +97,6 @@ export class ServerRegistry {
       if (this.byNameMap.has(row.name)) continue; // the config file wins a name clash
       this.put(fromRow(row));
     }
-    for (const grant of this.store.grants()) this.grantSet(grant.serverId).add(grant.userId);
   }
 
   onChange(listener: ChangeListener): void {
@@ -96,15 +115,13 @@ export class ServerRegistry {
     return this.byNameMap.get(name);
   }
 
-  grantedUsers(serverId: string): string[] {
-    return [...(this.grantsMap.get(serverId) ?? [])];
+  useAccess(access: ServerAccess): void {
+    this.access = access;
   }
 
-  /** Admins, users granted the server, or every active user when it is open to all. */
+  /** Admins, users granted the server (themselves or through a group), or all when it is open to all. */
   canAccess(server: McpServer, principal: Principal): boolean {
-    if (!principal.isActive) return false;
-    if (principal.isAdmin || server.openToAll) return true;
-    return this.grantsMap.get(server.id)?.has(principal.id) ?? false;
+    return this.access?.canUse(server, principal) ?? (principal.isActive && principal.isAdmin);
   }
 
   /** The decrypted backend credential, decrypted once and kept until the server changes. */
@@ -113,6 +130,19 @@ export class ServerRegistry {
     if (!cached) {
       cached = this.loadCredential(serverId);
       this.credentials.set(serverId, cached);
+    }
+    return cached;
+  }
+
+  /**
+   * The environment values of a stdio server, decrypted once and kept until the server changes
+   * (config-file servers: from the file, never stored).
+   */
+  stdioEnv(serverId: string): Promise<Record<string, string>> {
+    let cached = this.stdioEnvs.get(serverId);
+    if (!cached) {
+      cached = this.loadStdioEnv(serverId);
+      this.stdioEnvs.set(serverId, cached);
     }
     return cached;
   }
@@ -128,8 +158,9 @@ export class ServerRegistry {
       id,
       name: input.name,
       displayName: input.displayName ?? input.name,
-      url: input.url,
+      url: input.url ?? "",
       transport: input.transport ?? "streamable-http",
+      stdio: input.stdio ? stdioCommand(input.stdio) : undefined,
       authRequired: input.authRequired ?? true,
       scopes: input.scopes ?? [],
       timeoutMs: input.timeoutMs ?? this.defaultTimeoutMs,
@@ -141,9 +172,12 @@ export class ServerRegistry {
       createdAt: now,
       updatedAt: now,
     };
+    const incoherent = transportProblem(server);
+    if (incoherent) return incoherent;
     this.store.insert({
       ...toRow(server),
       credentialSealed: await this.seal(id, credential),
+      stdioEnvSealed: await this.sealEnv(id, input.stdio),
     });
     this.put(server);
     this.changed(id);
@@ -159,12 +193,26 @@ export class ServerRegistry {
     if (patch.name !== undefined && patch.name !== current.name && this.byNameMap.has(patch.name)) {
       return { ok: false, status: 409, field: "name", message: "a server with this name exists" };
     }
+    const transport = patch.transport ?? current.transport;
+    if (patch.stdio && transport !== "stdio") {
+      return { ok: false, status: 400, field: "command", message: "only for the stdio transport" };
+    }
+    if (patch.url !== undefined && transport === "stdio") {
+      return { ok: false, status: 400, field: "url", message: "a stdio server has no URL" };
+    }
     const next: McpServer = {
       ...current,
       name: patch.name ?? current.name,
       displayName: patch.displayName ?? current.displayName,
-      url: patch.url ?? current.url,
-      transport: patch.transport ?? current.transport,
+      // A server moved to stdio keeps no URL, one moved off it no command.
+      url: transport === "stdio" ? "" : (patch.url ?? current.url),
+      transport,
+      stdio:
+        transport !== "stdio"
+          ? undefined
+          : patch.stdio
+            ? stdioCommand(patch.stdio, current.stdio?.envNames)
+            : current.stdio,
       authRequired: patch.authRequired ?? current.authRequired,
       scopes: patch.scopes ?? current.scopes,
       timeoutMs: patch.timeoutMs ?? current.timeoutMs,
@@ -174,12 +222,17 @@ export class ServerRegistry {
       credentialKind: patch.credential?.kind ?? current.credentialKind,
       updatedAt: this.clock.now(),
     };
+    const incoherent = transportProblem(next);
+    if (incoherent) return incoherent;
     const row: Partial<ServerRow> = toRow(next);
     if (patch.credential) row.credentialSealed = await this.seal(id, patch.credential);
+    if (patch.stdio?.env !== undefined || transport !== "stdio")
+      row.stdioEnvSealed = await this.sealEnv(id, patch.stdio);
     this.store.update(id, row);
     this.byNameMap.delete(current.name);
     this.put(next);
     if (patch.credential) this.credentials.delete(id);
+    this.stdioEnvs.delete(id);
     this.changed(id);
     return { ok: true, server: next };
   }
@@ -193,34 +246,15 @@ export class ServerRegistry {
     this.store.delete(id);
     this.byIdMap.delete(id);
     this.byNameMap.delete(current.name);
-    this.grantsMap.delete(id);
     this.credentials.delete(id);
+    this.stdioEnvs.delete(id);
     this.changed(id);
     return { ok: true, server: current };
-  }
-
-  grant(serverId: string, userId: string): void {
-    this.store.grant(serverId, userId, this.clock.now());
-    this.grantSet(serverId).add(userId);
-  }
-
-  revoke(serverId: string, userId: string): void {
-    this.store.revoke(serverId, userId);
-    this.grantsMap.get(serverId)?.delete(userId);
   }
 
   private put(server: McpServer): void {
     this.byIdMap.set(server.id, server);
     this.byNameMap.set(server.name, server);
-  }
-
-  private grantSet(serverId: string): Set<string> {
-    let set = this.grantsMap.get(serverId);
-    if (!set) {
-      set = new Set();
-      this.grantsMap.set(serverId, set);
-    }
-    return set;
   }
 
   private changed(id: string): void {
@@ -230,6 +264,21 @@ export class ServerRegistry {
   private async seal(id: string, credential: BackendCredential): Promise<string | null> {
     if (credential.kind === "none") return null;
     return this.box.encrypt(JSON.stringify(credential), `mcp_server:${id}`);
+  }
+
+  private async sealEnv(id: string, stdio: StdioInput | undefined): Promise<string | null> {
+    if (!stdio?.env || Object.keys(stdio.env).length === 0) return null;
+    return this.box.encrypt(JSON.stringify(stdio.env), `mcp_server_env:${id}`);
+  }
+
+  private async loadStdioEnv(serverId: string): Promise<Record<string, string>> {
+    const server = this.byIdMap.get(serverId);
+    if (server?.transport !== "stdio") return {};
+    if (server.managedBy === "config") return { ...(this.configServices[server.name]?.env ?? {}) };
+    const row = this.store.byId(serverId);
+    if (!row?.stdioEnvSealed) return {};
+    const plain = await this.box.decrypt(row.stdioEnvSealed, `mcp_server_env:${serverId}`);
+    return JSON.parse(plain) as Record<string, string>;
   }
 
   private async loadCredential(serverId: string): Promise<BackendCredential> {
@@ -246,6 +295,63 @@ export function configId(name: string): string {
   return `cfg-${name}`;
 }
 
+function stdioCommand(input: StdioInput, keptEnvNames: string[] = []): StdioCommand {
+  const envNames = input.env === undefined ? keptEnvNames : Object.keys(input.env);
+  return { command: input.command, args: input.args, cwd: input.cwd, envNames };
+}
+
+function configStdio(service: McpServiceConfig): StdioCommand | undefined {
+  if (service.command === undefined) return undefined;
+  return stdioCommand({
+    command: service.command,
+    args: service.args ?? [],
+    cwd: service.cwd,
+    env: service.env ?? {},
+  });
+}
+
+/**
+ * An HTTP server needs a URL; a stdio server a command, and neither a backend credential nor
+ * user-context headers (there is no HTTP request to carry them).
+ */
+function transportProblem(server: McpServer): RegistryResult | undefined {
+  const problem = (field: string, message: string): RegistryResult => ({
+    ok: false,
+    status: 400,
+    field,
+    message,
+  });
+  if (server.transport !== "stdio") {
+    return server.url === "" ? problem("url", "required for this transport") : undefined;
+  }
+  if (!server.stdio) return problem("command", "required for a stdio server");
+  if (server.credentialKind !== "none") return problem("credential", "a stdio server takes none");
+  if (server.userContext !== "none") return problem("user_context", "a stdio server takes none");
+  return undefined;
+}
+
+function parseStdioCommand(text: string | null): StdioCommand | undefined {
+  if (text === null) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<StdioCommand>;
+    if (typeof parsed.command !== "string") return undefined;
+    return {
+      command: parsed.command,
+      args: Array.isArray(parsed.args) ? parsed.args.filter((a): a is string => typeof a === "string") : [],
+      cwd: typeof parsed.cwd === "string" ? parsed.cwd : undefined,
+      envNames: Array.isArray(parsed.envNames)
+        ? parsed.envNames.filter((a): a is string => typeof a === "string")
+        : [],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function transportOf(value: string): McpServer["transport"] {
+  return value === "sse" || value === "stdio" ? value : "streamable-http";
+}
+
 function fromRow(row: ServerRow): McpServer {
   let scopes: string[] = [];
   try {
@@ -259,7 +365,8 @@ function fromRow(row: ServerRow): McpServer {
     name: row.name,
     displayName: row.displayName,
     url: row.url,
-    transport: row.transport === "sse" ? "sse" : "streamable-http",
+    transport: transportOf(row.transport),
+    stdio: parseStdioCommand(row.stdioCommand),
     authRequired: row.authRequired,
     scopes,
     timeoutMs: row.timeoutMs,
@@ -275,13 +382,14 @@ function fromRow(row: ServerRow): McpServer {
   };
 }
 
-function toRow(server: McpServer): Omit<ServerRow, "credentialSealed"> {
+function toRow(server: McpServer): Omit<ServerRow, "credentialSealed" | "stdioEnvSealed"> {
   return {
     id: server.id,
     name: server.name,
     displayName: server.displayName,
     url: server.url,
     transport: server.transport,
+    stdioCommand: server.stdio ? JSON.stringify(server.stdio) : null,
     authRequired: server.authRequired,
     scopes: JSON.stringify(server.scopes),
     timeoutMs: server.timeoutMs,

@@ -14,6 +14,13 @@ export function gatewayRoutes(gateway: Gateway) {
   const handle = ({ request, params }: { request: Request; params: { server: string } }) =>
     gateway.proxy.handle(request, params.server);
   const app = new Elysia({ name: "gateway-routes" });
+  // The aggregated endpoint: routed through the app, never through the per-server hot path.
+  const aggregate = ({ request }: { request: Request }) => gateway.aggregate.endpoint.handle(request);
+  app
+    .post("/mcp", aggregate, NO_PARSE)
+    .get("/mcp", aggregate)
+    .delete("/mcp", aggregate, NO_PARSE)
+    .options("/mcp", aggregate);
   for (const path of MCP_PROXY_PATHS) {
     app.post(path, handle, NO_PARSE).get(path, handle).delete(path, handle, NO_PARSE).options(path, handle);
   }

@@ -20,6 +20,8 @@ export interface SessionStore {
    */
   set(server: string, sessionId: string, owner: SessionOwner): void;
   delete(server: string, sessionId: string): void;
+  /** Forgets every session of an owner (account disabled, password reset): their next request gets 404. */
+  deleteOwner(owner: string): void;
 }
 
 interface Entry {
@@ -106,6 +108,10 @@ export class MemorySessionStore implements SessionStore {
     const key = `${server}\n${sessionId}`;
     const entry = this.entries.get(key);
     if (entry) this.forget(key, entry.owner);
+  }
+
+  deleteOwner(owner: string): void {
+    for (const key of [...(this.byOwner.get(owner) ?? [])]) this.forget(key, owner);
   }
 
   /** Drops expired entries from the front (least recently used first); stops at the first live one. */

@@ -3,8 +3,11 @@ export interface McpServer {
   id: string;
   name: string;
   displayName: string;
+  /** The backend's URL; empty for a stdio server. */
   url: string;
-  transport: "streamable-http" | "sse";
+  transport: "streamable-http" | "sse" | "stdio";
+  /** What a stdio server runs (env values are sealed apart: `ServerRegistry.stdioEnv`). */
+  stdio?: StdioCommand;
   authRequired: boolean;
   scopes: string[];
   timeoutMs: number;
@@ -16,6 +19,14 @@ export interface McpServer {
   managedBy: "config" | "api";
   createdAt: number;
   updatedAt: number;
+}
+
+/** The command of a stdio server, as the admin API shows it: env names only, never their values. */
+export interface StdioCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+  envNames: string[];
 }
 
 export type UserContextMode = "none" | "headers" | "jwt";

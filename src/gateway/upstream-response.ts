@@ -77,6 +77,11 @@ export function sandboxed(response: Response): Response {
 export async function bodyIsEmpty(response: Response, timeoutMs: number): Promise<boolean> {
   const body = response.body;
   if (body === null) return true;
+  if (response.headers.get("content-length") === "0") {
+    // Nothing to read (a 202 to a notification, typically): no reader, no timer.
+    void body.cancel().catch(() => {});
+    return true;
+  }
   const reader = body.getReader();
   let timedOut = false;
   const timer = setTimeout(() => {

@@ -115,7 +115,11 @@ export class BackendAddressGuard {
   /** The cached verdict when it is still valid (the hot path); undefined: call `verdict`. */
   cached(url: string): AddressVerdict | undefined {
     const verdict = this.verdicts.get(url);
-    return verdict !== undefined && verdict.expiresAt > this.now() ? verdict : undefined;
+    if (verdict === undefined) return undefined;
+    // An IP literal's verdict never expires: no clock read for it.
+    return verdict.expiresAt === Number.POSITIVE_INFINITY || verdict.expiresAt > this.now()
+      ? verdict
+      : undefined;
   }
 
   /** The verdict at connect time: cached, or resolved now (concurrent callers share one lookup). */

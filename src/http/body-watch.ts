@@ -1,3 +1,4 @@
+import type { IpNetwork } from "../gateway/ip-networks.ts";
 import { clientIp } from "./client-ip.ts";
 import { jsonError } from "./errors.ts";
 
@@ -13,6 +14,11 @@ import { jsonError } from "./errors.ts";
  * caps a new one is answered 503 and closed at once; an answer given before the body was read
  * closes the connection, so an unread body cannot keep it either.
  *
+ * Two ways to apply it, one bookkeeping: `admit` + `settle` around a handler that reads its body
+ * only through body.ts (the MCP proxy's hot path: the read itself fails with `BodyDeadlineError`
+ * at the deadline, no promise per request besides the read's own), and `guard` around the Elysia
+ * app, whose routes may read bodies by other means (its whole answer is raced with the deadline).
+ *
  * Slow request *headers* are not seen here: the handler runs only once they are complete (Bun's
  * idle timeout is all that bounds them; see the README's security section).
  */
@@ -21,11 +27,20 @@ export interface BodyWatchOptions {
   timeoutMs: number;
   maxIncomplete: number;
   maxIncompletePerIp: number;
-  trustProxyHeaders: boolean;
+  /** TRUSTED_PROXIES, parsed: whose X-Forwarded-For names the client. */
+  trustedProxies: readonly IpNetwork[];
 }
 
 interface PeerLookup {
   requestIP(request: Request): { address: string } | null;
+}
+
+/** A body read that the deadline ended; `response` is the 408 to answer with. */
+export class BodyDeadlineError extends Error {
+  constructor(readonly response: Response) {
+    super("the request body did not arrive in time");
+    this.name = "BodyDeadlineError";
+  }
 }
 
 const ENTRY = Symbol("bodyWatchEntry");
@@ -36,37 +51,70 @@ export function markBodyRead(request: Request): void {
   const entry = (request as WatchedRequest)[ENTRY];
   if (entry === undefined) return;
   entry.bodyRead = true;
-  entry.release();
+  entry.watch.release(entry);
+}
+
+/**
+ * `read` (a read of `request`'s body), failing with `BodyDeadlineError` once the body deadline has
+ * passed; with `marksRead`, its success marks the body read. Unwatched requests get `read` itself.
+ */
+export function whileBodyArrives<T>(request: Request, read: Promise<T>, marksRead = false): Promise<T> {
+  const entry = (request as WatchedRequest)[ENTRY];
+  if (entry === undefined || entry.raced) return marksRead ? read.then((v) => markRead(request, v)) : read;
+  if (entry.timeoutAnswer !== undefined) {
+    read.catch(() => {}); // the connection is closed with the 408; the read fails then
+    return Promise.reject(new BodyDeadlineError(entry.timeoutAnswer));
+  }
+  return new Promise<T>((resolve, reject) => {
+    entry.fail = reject;
+    read.then(
+      (value) => {
+        entry.fail = undefined;
+        if (marksRead) markBodyRead(request);
+        resolve(value);
+      },
+      (error: unknown) => {
+        entry.fail = undefined;
+        reject(error);
+      },
+    );
+  });
+}
+
+function markRead<T>(request: Request, value: T): T {
+  markBodyRead(request);
+  return value;
 }
 
 class BodyEntry {
   bodyRead = false;
+  released = false;
+  /** Set by `guard`: the handler's whole answer is raced with the deadline, reads need no watch. */
+  raced = false;
+  /** The client address; looked up only while the per-IP counts are kept (see BodyWatch.admit). */
+  ip: string | undefined;
   /** The 408 once the deadline passed. */
   timeoutAnswer: Response | undefined;
-  readonly expired: Promise<Response>;
-  readonly expire: (response: Response) => void;
-  private released = false;
+  /** Fails the body read in progress (set while one waits). */
+  fail: ((error: BodyDeadlineError) => void) | undefined;
+  /** Ends `guard`'s race with the 408. */
+  expire: ((response: Response) => void) | undefined;
 
   constructor(
-    readonly ip: string,
+    readonly request: Request,
     readonly deadline: number,
-    private readonly onRelease: (entry: BodyEntry) => void,
-  ) {
-    const { promise, resolve } = Promise.withResolvers<Response>();
-    this.expired = promise;
-    this.expire = resolve;
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.onRelease(this);
-  }
+    readonly watch: BodyWatch,
+  ) {}
 }
 
 export class BodyWatch {
   private readonly pending = new Set<BodyEntry>();
-  private readonly perIp = new Map<string, number>();
+  /**
+   * Requests per client IP. Kept only while at least `maxIncompletePerIp` requests are pending
+   * (fewer cannot put any one IP at its cap), so the common request costs no address lookup;
+   * dropped again below half of it, which makes rebuilding it rare.
+   */
+  private perIp: Map<string, number> | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly sweepMs: number;
 
@@ -81,8 +129,52 @@ export class BodyWatch {
   }
 
   /**
-   * Answers `request` with `respond()` under the body deadline and the caps; requests without a
-   * body go straight through. `ownAnswer` sees the 408 and 503 answers the watch makes itself.
+   * The 503 for a request beyond the caps, or undefined: then the request is tracked (when it
+   * carries a body) until `settle`. The handler must read the body through body.ts.
+   */
+  admit(request: Request, server: PeerLookup | null | undefined): Response | undefined {
+    if (!carriesBody(request)) return undefined;
+    const { maxIncomplete, maxIncompletePerIp } = this.options;
+    if (this.pending.size >= maxIncomplete) {
+      return unavailable(
+        `too many requests are still sending their body (HTTP_INCOMPLETE_REQUESTS_MAX=${maxIncomplete})`,
+      );
+    }
+    const entry = new BodyEntry(request, performance.now() + this.options.timeoutMs, this);
+    if (this.perIp === undefined && this.pending.size >= maxIncompletePerIp) this.countPerIp(server);
+    if (this.perIp !== undefined) {
+      const ip = clientIp(request, server, this.options.trustedProxies);
+      const count = this.perIp.get(ip) ?? 0;
+      if (count >= maxIncompletePerIp) {
+        return unavailable(
+          `too many requests from this address are still sending their body (HTTP_INCOMPLETE_REQUESTS_PER_IP=${maxIncompletePerIp})`,
+        );
+      }
+      entry.ip = ip;
+      this.perIp.set(ip, count + 1);
+    }
+    (request as WatchedRequest)[ENTRY] = entry;
+    this.pending.add(entry);
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.sweepMs);
+      this.timer.unref();
+    }
+    return undefined;
+  }
+
+  /** Ends the tracking of an admitted request once its handler answered; closes the connection of an unread body. */
+  settle(request: Request, response: Response): void {
+    const entry = (request as WatchedRequest)[ENTRY];
+    if (entry === undefined) return;
+    this.release(entry);
+    if (!entry.bodyRead) closeAfter(response);
+  }
+
+  /**
+   * Answers `request` with `respond()` under the body deadline and the caps, racing the whole
+   * answer with the deadline (for handlers that may read the body by other means than body.ts);
+   * requests without a body go straight through. `ownAnswer` sees the 408 and 503 answers the
+   * watch makes itself.
    */
   async guard(
     request: Request,
@@ -90,19 +182,22 @@ export class BodyWatch {
     respond: () => Response | Promise<Response>,
     ownAnswer?: (response: Response) => void,
   ): Promise<Response> {
-    if (!carriesBody(request)) return respond();
-    const ip = clientIp(request, server, this.options.trustProxyHeaders);
-    const refused = this.refusal(ip);
+    const refused = this.admit(request, server);
     if (refused) {
       ownAnswer?.(refused);
       return refused;
     }
-    const entry = this.track(request, ip);
+    const entry = (request as WatchedRequest)[ENTRY];
+    if (entry === undefined) return respond();
+    entry.raced = true;
+    const expired = new Promise<Response>((resolve) => {
+      entry.expire = resolve;
+    });
     let response: Response;
     try {
-      response = await Promise.race([respond(), entry.expired]);
+      response = await Promise.race([respond(), expired]);
     } finally {
-      entry.release();
+      this.release(entry);
     }
     if (!entry.bodyRead) closeAfter(response);
     if (response === entry.timeoutAnswer) ownAnswer?.(response);
@@ -115,51 +210,47 @@ export class BodyWatch {
     this.timer = undefined;
   }
 
-  private refusal(ip: string): Response | undefined {
-    if (this.pending.size >= this.options.maxIncomplete) {
-      return unavailable(
-        `too many requests are still sending their body (HTTP_INCOMPLETE_REQUESTS_MAX=${this.options.maxIncomplete})`,
-      );
+  /** Stops tracking an entry (idempotent). */
+  release(entry: BodyEntry): void {
+    if (entry.released) return;
+    entry.released = true;
+    this.pending.delete(entry);
+    const perIp = this.perIp;
+    if (perIp === undefined) return;
+    if (this.pending.size * 2 < this.options.maxIncompletePerIp) {
+      this.perIp = undefined;
+      return;
     }
-    if ((this.perIp.get(ip) ?? 0) >= this.options.maxIncompletePerIp) {
-      return unavailable(
-        `too many requests from this address are still sending their body (HTTP_INCOMPLETE_REQUESTS_PER_IP=${this.options.maxIncompletePerIp})`,
-      );
-    }
-    return undefined;
+    if (entry.ip === undefined) return;
+    const left = (perIp.get(entry.ip) ?? 1) - 1;
+    if (left > 0) perIp.set(entry.ip, left);
+    else perIp.delete(entry.ip);
   }
 
-  private track(request: Request, ip: string): BodyEntry {
-    const entry = new BodyEntry(ip, performance.now() + this.options.timeoutMs, (e) => this.untrack(e));
-    (request as WatchedRequest)[ENTRY] = entry;
-    this.pending.add(entry);
-    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => this.sweep(), this.sweepMs);
-      this.timer.unref();
+  /** Starts keeping per-IP counts, from the requests pending now. */
+  private countPerIp(server: PeerLookup | null | undefined): void {
+    const perIp = new Map<string, number>();
+    for (const entry of this.pending) {
+      entry.ip ??= clientIp(entry.request, server, this.options.trustedProxies);
+      perIp.set(entry.ip, (perIp.get(entry.ip) ?? 0) + 1);
     }
-    return entry;
-  }
-
-  private untrack(entry: BodyEntry): void {
-    if (!this.pending.delete(entry)) return;
-    const left = (this.perIp.get(entry.ip) ?? 1) - 1;
-    if (left > 0) this.perIp.set(entry.ip, left);
-    else this.perIp.delete(entry.ip);
+    this.perIp = perIp;
   }
 
   private sweep(): void {
     const now = performance.now();
     for (const entry of this.pending) {
       if (entry.deadline > now) continue;
-      entry.release();
-      entry.timeoutAnswer = jsonError(
+      this.release(entry);
+      const answer = jsonError(
         408,
         "invalid_request",
         `the request body did not arrive within ${this.options.timeoutMs} ms (HTTP_BODY_TIMEOUT_MS)`,
         { Connection: "close" },
       );
-      entry.expire(entry.timeoutAnswer);
+      entry.timeoutAnswer = answer;
+      entry.expire?.(answer);
+      entry.fail?.(new BodyDeadlineError(answer));
     }
   }
 }

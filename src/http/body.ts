@@ -1,22 +1,34 @@
 import type { z } from "zod";
 import { bodyReadFailureStatus } from "./body-errors.ts";
-import { markBodyRead } from "./body-watch.ts";
+import { markBodyRead, whileBodyArrives } from "./body-watch.ts";
 import { jsonError } from "./errors.ts";
 
 export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
 
 /**
  * Reads the whole body as text, refusing more than `limit` bytes (413) without reading further.
- * A client that went away (499) or a body Bun refused (413) is an answer, not a thrown error.
+ * A client that went away (499) or a body Bun refused (413) is an answer, not a thrown error; a
+ * body that misses its deadline throws `BodyDeadlineError` (body-watch.ts).
  */
 export async function readText(request: Request, limit: number): Promise<BodyResult<string>> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) return { ok: false, response: tooLarge(limit) };
-  if (!request.body) {
+  const body = request.body;
+  if (!body) {
     markBodyRead(request);
     return { ok: true, value: "" };
   }
-  const reader = request.body.getReader();
+  const result = await whileBodyArrives(request, readChunks(request, body, limit));
+  if (result.ok) markBodyRead(request);
+  return result;
+}
+
+async function readChunks(
+  request: Request,
+  body: ReadableStream<Uint8Array>,
+  limit: number,
+): Promise<BodyResult<string>> {
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -35,18 +47,15 @@ export async function readText(request: Request, limit: number): Promise<BodyRes
     if (status === undefined) throw error;
     return { ok: false, response: status === 413 ? tooLarge(limit) : clientGone() };
   }
-  markBodyRead(request);
   return { ok: true, value: Buffer.concat(chunks).toString("utf8") };
 }
 
 /**
  * The whole body of a request whose Content-Length was already checked against the limit, in one
- * read (the proxy's hot path); throws what the read throws.
+ * read (the proxy's hot path); throws what the read throws, `BodyDeadlineError` past the deadline.
  */
-export async function readDeclaredText(request: Request): Promise<string> {
-  const text = await request.text();
-  markBodyRead(request);
-  return text;
+export function readDeclaredText(request: Request): Promise<string> {
+  return whileBodyArrives(request, request.text(), true);
 }
 
 /** Nobody reads it: the client closed the connection. The request log shows 499, as nginx does. */

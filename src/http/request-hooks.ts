@@ -1,6 +1,6 @@
 import type { Logger } from "../logger.ts";
 import { bodyReadFailureStatus } from "./body-errors.ts";
-import type { BodyWatch } from "./body-watch.ts";
+import { BodyDeadlineError, type BodyWatch } from "./body-watch.ts";
 import { jsonError } from "./errors.ts";
 import type { HeaderPair } from "./security-headers.ts";
 import { pathOf } from "./url-parts.ts";
@@ -57,6 +57,13 @@ export class RequestLog {
    * level; anything else is a bug: a 500 with a JSON body, the error in the log, never to the client.
    */
   failure(request: Request, error: unknown): Response {
+    if (error instanceof BodyDeadlineError) {
+      this.logger.debug(
+        { method: request.method, path: pathOf(request.url), status: 408 },
+        "request body did not arrive in time",
+      );
+      return error.response;
+    }
     const status = bodyReadFailureStatus(error, request);
     if (status !== undefined) {
       this.logger.debug(
@@ -90,29 +97,33 @@ export interface RequestHooks {
 /**
  * Wraps a handler served outside the Elysia app with the same behaviour as the `http` plugin:
  * 413 on a declared oversized body, errors → 500 JSON, security headers, one log line; and, when
- * served, the body deadline and caps.
+ * served, the body deadline and caps. The handler must read request bodies through body.ts (the
+ * deadline fails the read; `BodyWatch.guard` is for handlers that may not).
  */
 export function withRequestHooks<R extends Request>(
   hooks: RequestHooks,
   handler: (request: R) => Response | Promise<Response>,
 ): (request: R) => Promise<Response> {
   const { log, maxBodyBytes, bodyWatch } = hooks;
-  const run = async (request: R): Promise<Response> => {
-    try {
-      return await handler(request);
-    } catch (error) {
-      return log.failure(request, error);
-    }
-  };
+  // One async step per request: the body watch's bookkeeping is synchronous (the deadline ends the
+  // body read itself, see body-watch.ts), so nothing is raced or wrapped here.
   return async (request) => {
     const start = log.start();
     let response: Response;
     if (declaredTooLarge(request.headers.get("content-length"), maxBodyBytes)) {
       response = bodyTooLarge(maxBodyBytes);
-    } else if (bodyWatch === undefined) {
-      response = await run(request);
     } else {
-      response = await bodyWatch.guard(request, hooks.server?.(), () => run(request));
+      const refused = bodyWatch?.admit(request, hooks.server?.());
+      if (refused !== undefined) {
+        response = refused;
+      } else {
+        try {
+          response = await handler(request);
+        } catch (error) {
+          response = log.failure(request, error);
+        }
+        bodyWatch?.settle(request, response);
+      }
     }
     setHeaders(response, hooks.headers);
     log.write(request, response.status, start);

@@ -20,7 +20,7 @@ export function serveHandlers(app: App, ctx: AppContext) {
     timeoutMs: config.httpBodyTimeoutMs,
     maxIncomplete: config.httpIncompleteRequestsMax,
     maxIncompletePerIp: config.httpIncompleteRequestsPerIp,
-    trustProxyHeaders: config.trustProxyHeaders,
+    trustedProxies: ctx.rateLimits.trustedProxies,
   });
   ctx.onClose(() => bodyWatch.close());
   const hooks: RequestHooks = {

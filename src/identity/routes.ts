@@ -2,10 +2,12 @@ import { Elysia } from "elysia";
 import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { readJson } from "../http/body.ts";
-import { clientIp } from "../http/client-ip.ts";
+import type { clientIp } from "../http/client-ip.ts";
 import { json, jsonError } from "../http/errors.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
 import { issueTokenPair, LOGIN_CLIENT_ID, revokeFamily, rotateTokenPair } from "../oauth/token-issuer.ts";
+import type { IpLimitName } from "../policy/rate-limits/rate-limits.ts";
+import { signIn } from "../policy/rate-limits/sign-in.ts";
 import { PASSWORD_MAX_LENGTH } from "./password-policy.ts";
 import { publicUser, USERNAME_PATTERN } from "./user-service.ts";
 
@@ -41,12 +43,11 @@ const REGISTRATION_ACCEPTED = {
 /** First-party JSON authentication: register, login, refresh, logout, me. */
 export function identityRoutes(ctx: AppContext) {
   const { config } = ctx;
-  const limit = (request: Request, server: Parameters<typeof clientIp>[1]) => {
-    if (!config.rateLimitEnabled) return undefined;
-    const wait = ctx.authLimiter.hit(`auth:${clientIp(request, server, config.trustProxyHeaders)}`);
-    return wait > 0
-      ? jsonError(429, "rate_limited", "too many attempts; try again later", { "Retry-After": String(wait) })
-      : undefined;
+  const limit = (name: IpLimitName, request: Request, server: Parameters<typeof clientIp>[1]) => {
+    const refused = ctx.rateLimits.checkIp(name, request, server);
+    if (refused === undefined) return undefined;
+    const wait = refused.decision.retryAfterSeconds;
+    return jsonError(429, "rate_limited", `too many requests; try again in ${wait} s`, refused.headers);
   };
   const bearer = async (request: Request) => {
     const result = await ctx.bearer.authenticate(request.headers.get("authorization"), config.publicUrl);
@@ -66,7 +67,7 @@ export function identityRoutes(ctx: AppContext) {
       async ({ request, server }) => {
         if (!config.allowRegistration)
           return jsonError(403, "registration_disabled", "registration is closed");
-        const limited = limit(request, server);
+        const limited = limit("register", request, server);
         if (limited) return limited;
         const body = await readJson(request, registerBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
@@ -86,7 +87,7 @@ export function identityRoutes(ctx: AppContext) {
     .post(
       "/auth/login",
       async ({ request, server }) => {
-        const limited = limit(request, server);
+        const limited = limit("login", request, server);
         if (limited) return limited;
         const body = await readJson(request, loginBody, config.maxBodyBytes);
         if (!body.ok) return body.response;
@@ -95,8 +96,15 @@ export function identityRoutes(ctx: AppContext) {
         if (!resource || !scopes) {
           return jsonError(400, "invalid_target", "resource is not served by this gateway");
         }
-        const user = await ctx.users.authenticate(body.value.username, body.value.password);
-        if (!user) return jsonError(401, "invalid_grant", "invalid username or password");
+        const signedIn = await signIn(ctx, body.value.username, body.value.password);
+        if (!signedIn.ok && signedIn.lockedSeconds > 0) {
+          const wait = signedIn.lockedSeconds;
+          return jsonError(429, "account_locked", `too many failed sign-ins; try again in ${wait} s`, {
+            "Retry-After": String(wait),
+          });
+        }
+        if (!signedIn.ok) return jsonError(401, "invalid_grant", "invalid username or password");
+        const user = signedIn.user;
         const tokens = await issueTokenPair(ctx, {
           userId: user.id,
           clientId: LOGIN_CLIENT_ID,
@@ -111,7 +119,7 @@ export function identityRoutes(ctx: AppContext) {
     .post(
       "/auth/refresh",
       async ({ request, server }) => {
-        const limited = limit(request, server);
+        const limited = limit("token", request, server);
         if (limited) return limited;
         const body = await readJson(request, refreshBody, config.maxBodyBytes);
         if (!body.ok) return body.response;

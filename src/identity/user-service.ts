@@ -27,6 +27,7 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 
 export class UserService {
   private readonly principals = new Map<string, Principal | null>();
+  private readonly endedListeners: ((userId: string) => void)[] = [];
   /** A hash to verify against when the user does not exist, so both cases cost the same. */
   private dummyHash: Promise<string> | undefined;
 
@@ -85,6 +86,12 @@ export class UserService {
     return this.store.update(user.id, { lastLoginAt: this.clock.now() }) ?? null;
   }
 
+  /** What failed sign-ins are counted under: the account when the name is one, else the name itself. */
+  lockoutKey(login: string): string {
+    const user = login.length <= 254 ? this.store.byLogin(login) : undefined;
+    return user ? `user:${user.id}` : `name:${login.toLowerCase()}`;
+  }
+
   /** Cached identity for token checks; undefined for a user that does not exist. */
   principal(userId: string): Principal | undefined {
     let cached = this.principals.get(userId);
@@ -113,6 +120,28 @@ export class UserService {
 
   list(): UserRow[] {
     return this.store.list();
+  }
+
+  page(query: string | undefined, limit: number, offset: number): { rows: UserRow[]; total: number } {
+    return this.store.page(query, limit, offset);
+  }
+
+  remove(id: string): boolean {
+    const removed = this.store.delete(id);
+    this.principals.delete(id);
+    return removed;
+  }
+
+  /**
+   * Stores of credentials the identity module does not own (MCP sessions in the gateway) register
+   * here to forget a user's credentials when they end (account disabled, password reset, deleted).
+   */
+  onCredentialsEnded(listener: (userId: string) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  credentialsEnded(userId: string): void {
+    for (const listener of this.endedListeners) listener(userId);
   }
 
   update(id: string, patch: { isActive?: boolean; isAdmin?: boolean; email?: string }): UserRow | undefined {

@@ -1,5 +1,6 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/connection.ts";
+import { containsPattern } from "../db/like.ts";
 import { users } from "../db/schema/index.ts";
 
 export type UserRow = typeof users.$inferSelect;
@@ -50,4 +51,28 @@ export class UserStore {
   list(): UserRow[] {
     return this.db.select().from(users).orderBy(users.createdAt).all();
   }
+
+  /** A page of users, oldest first, whose username or email contains `query` (case-insensitive). */
+  page(query: string | undefined, limit: number, offset: number): { rows: UserRow[]; total: number } {
+    const where = query ? containsText(query) : undefined;
+    const rows = this.db
+      .select()
+      .from(users)
+      .where(where)
+      .orderBy(users.createdAt, users.id)
+      .limit(limit)
+      .offset(offset)
+      .all();
+    const total = this.db.select({ n: sql<number>`count(*)` }).from(users).where(where).get()?.n ?? 0;
+    return { rows, total };
+  }
+
+  delete(id: string): boolean {
+    return this.db.delete(users).where(eq(users.id, id)).returning({ id: users.id }).all().length > 0;
+  }
+}
+
+function containsText(query: string): SQL {
+  const pattern = containsPattern(query);
+  return sql`(lower(${users.username}) LIKE ${pattern} ESCAPE '\\' OR lower(${users.email}) LIKE ${pattern} ESCAPE '\\')`;
 }

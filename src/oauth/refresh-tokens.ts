@@ -185,6 +185,16 @@ export class RefreshTokenStore {
       .all().length;
   }
 
+  /** Revokes every live refresh token of a user, of every client (password reset, account disabled). */
+  revokeForUser(userId: string): number {
+    return this.db
+      .update(refreshTokens)
+      .set({ revokedAt: this.clock.now(), successorSealed: null })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt)))
+      .returning()
+      .all().length;
+  }
+
   /** The refresh token issued together with an access token (logout revokes both). */
   byAccessJti(jti: string): RefreshTokenRow | undefined {
     return this.db.select().from(refreshTokens).where(eq(refreshTokens.accessJti, jti)).get();

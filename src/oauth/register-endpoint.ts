@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { AppContext } from "../context.ts";
 import { constantTimeEqual, sha256Hex } from "../crypto/random.ts";
 import { readJson } from "../http/body.ts";
-import { clientIp } from "../http/client-ip.ts";
+import type { clientIp } from "../http/client-ip.ts";
 import { jsonError } from "../http/errors.ts";
 import { wwwAuthenticate } from "./bearer.ts";
 import type { OAuthServer } from "./server.ts";
@@ -46,9 +46,15 @@ export function registerEndpoint(ctx: AppContext, oauth: OAuthServer) {
     if (config.oauthRegistrationMode === "none") {
       return jsonError(403, "access_denied", "dynamic client registration is disabled");
     }
-    const wait = oauth.registrationLimiter.hit(clientIp(request, server, config.trustProxyHeaders));
-    if (wait > 0) {
-      return jsonError(429, "too_many_requests", "too many registrations", { "Retry-After": String(wait) });
+    const limited = ctx.rateLimits.checkIp("client_registration", request, server);
+    if (limited) {
+      const wait = limited.decision.retryAfterSeconds;
+      return jsonError(
+        429,
+        "too_many_requests",
+        `too many registrations; try again in ${wait} s`,
+        limited.headers,
+      );
     }
     const refused = initialAccessTokenRefusal(ctx, request);
     if (refused) return refused;

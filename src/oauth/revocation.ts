@@ -7,6 +7,9 @@ import type { AccessTokenClaims } from "./access-tokens.ts";
 /** What the revocation check reads from a verified access token. */
 export type RevocableClaims = Pick<AccessTokenClaims, "jti" | "client_id" | "sub" | "iat">;
 
+/** The client id a cutoff row carries when it applies to one user's tokens of every client. */
+const EVERY_CLIENT = "";
+
 /** Cutoffs of one client: for all its users, and per user. */
 interface ClientCutoffs {
   all?: number;
@@ -29,6 +32,8 @@ interface ClientCutoffs {
 export class RevocationList {
   private readonly revoked = new Map<string, number>();
   private readonly cutoffs = new Map<string, ClientCutoffs>();
+  /** Per user, whatever the client (password reset, account disabled). */
+  private readonly userCutoffs = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
@@ -39,15 +44,19 @@ export class RevocationList {
       if (row.expiresAt > now) this.revoked.set(row.jti, row.expiresAt);
     }
     for (const row of db.select().from(revokedTokenCutoffs).all()) {
-      if (row.expiresAt > now) this.setCutoff(row.clientId, row.userId || undefined, row.revokedBefore);
+      if (row.expiresAt <= now) continue;
+      if (row.clientId === EVERY_CLIENT) this.setUserCutoff(row.userId, row.revokedBefore);
+      else this.setCutoff(row.clientId, row.userId || undefined, row.revokedBefore);
     }
   }
 
   isRevoked(claims: RevocableClaims): boolean {
     if (this.revoked.has(claims.jti)) return true;
+    const issuedAt = claims.iat * 1000;
+    const everyClient = this.userCutoffs.get(claims.sub);
+    if (everyClient !== undefined && issuedAt <= everyClient) return true;
     const client = this.cutoffs.get(claims.client_id);
     if (client === undefined) return false;
-    const issuedAt = claims.iat * 1000;
     if (client.all !== undefined && issuedAt <= client.all) return true;
     const user = client.users.get(claims.sub);
     return user !== undefined && issuedAt <= user;
@@ -83,6 +92,29 @@ export class RevocationList {
       .run();
   }
 
+  /**
+   * Revokes every access token of `userId`, of any client, issued until now (password reset,
+   * account disabled: a stolen token must not come back when the account is enabled again).
+   * Stored as a cutoff row whose client id is empty.
+   */
+  revokeUserIssuedUntilNow(userId: string, maxTokenLifetimeMs: number): void {
+    const now = this.clock.now();
+    this.setUserCutoff(userId, now);
+    const expiresAt = now + maxTokenLifetimeMs;
+    this.db
+      .insert(revokedTokenCutoffs)
+      .values({ clientId: EVERY_CLIENT, userId, revokedBefore: now, expiresAt })
+      .onConflictDoUpdate({
+        target: [revokedTokenCutoffs.clientId, revokedTokenCutoffs.userId],
+        set: { revokedBefore: now, expiresAt },
+      })
+      .run();
+  }
+
+  private setUserCutoff(userId: string, at: number): void {
+    this.userCutoffs.set(userId, Math.max(this.userCutoffs.get(userId) ?? at, at));
+  }
+
   private setCutoff(clientId: string, userId: string | undefined, at: number): void {
     let client = this.cutoffs.get(clientId);
     if (client === undefined) {
@@ -103,6 +135,10 @@ export class RevocationList {
       .returning()
       .all();
     for (const row of expiredCutoffs) {
+      if (row.clientId === EVERY_CLIENT) {
+        this.userCutoffs.delete(row.userId);
+        continue;
+      }
       const client = this.cutoffs.get(row.clientId);
       if (client === undefined) continue;
       if (row.userId === "") client.all = undefined;

@@ -5,7 +5,7 @@ import { parseParams, readForm } from "../http/body.ts";
 import { jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import { htmlResponse, seeOther } from "../web/html.ts";
-import { csrfRejected, messageResponse, readBrowserForm } from "../web/pages.ts";
+import { csrfRejected, formRateLimit, messageResponse, readBrowserForm } from "../web/pages.ts";
 import { oauthAdminApi } from "./admin-api.ts";
 import {
   AUTHORIZE_PARAMS,
@@ -30,7 +30,7 @@ const CORS = {
   "Access-Control-Allow-Origin": "*",
   "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
   "Access-Control-Allow-Headers": "Authorization, Content-Type, MCP-Protocol-Version",
-  "Access-Control-Expose-Headers": "WWW-Authenticate",
+  "Access-Control-Expose-Headers": "WWW-Authenticate, Retry-After, RateLimit-Policy, RateLimit",
   "Access-Control-Max-Age": "600",
 };
 const PUBLIC_PATHS = [
@@ -130,7 +130,25 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
 
   const register = registerEndpoint(ctx, oauth);
 
-  const token = async ({ request }: { request: Request }) => {
+  const token = async ({
+    request,
+    server,
+  }: {
+    request: Request;
+    server: Parameters<typeof ctx.rateLimits.clientIp>[1];
+  }) => {
+    const limited = ctx.rateLimits.checkIp("token", request, server);
+    if (limited) {
+      const wait = limited.decision.retryAfterSeconds;
+      return withCors(
+        tokenError(
+          429,
+          "too_many_requests",
+          `too many token requests; try again in ${wait} s`,
+          limited.headers,
+        ),
+      );
+    }
     const form = await readForm(request, config.maxBodyBytes);
     if (!form.ok) return withCors(form.response);
     const auth = await oauth.clients.authenticate(request, form.value);
@@ -184,7 +202,15 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
       .get("/authorize", authorizeGet)
       .post(
         "/oauth/authorize",
-        async ({ request }) => {
+        async ({ request, server }) => {
+          const limited = formRateLimit(ctx, "authorize", request, server);
+          if (limited) {
+            return messageResponse(
+              429,
+              { title: "Too many requests", message: limited.message },
+              limited.headers,
+            );
+          }
           const form = await readBrowserForm(ctx, request);
           if (!form.ok) return form.response;
           const identity = browserIdentity(ctx, request);

@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import type { AppContext } from "../context.ts";
-import { FixedWindowLimiter } from "../http/rate-limit.ts";
 import { CimdFetcher } from "./cimd.ts";
 import { ClientStore } from "./client-store.ts";
 import { ClientService } from "./clients.ts";
@@ -13,8 +12,6 @@ export interface OAuthServer {
   clients: ClientService;
   codes: CodeStore;
   consents: ConsentStore;
-  /** Per-IP limit of dynamic client registrations. */
-  registrationLimiter: FixedWindowLimiter;
 }
 
 export function createOAuthServer(ctx: AppContext): OAuthServer {
@@ -51,6 +48,5 @@ export function createOAuthServer(ctx: AppContext): OAuthServer {
     clients,
     codes,
     consents: new ConsentStore(db, clock),
-    registrationLimiter: new FixedWindowLimiter(clock, config.oauthRegistrationPerMinute, 60_000),
   };
 }

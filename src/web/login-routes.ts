@@ -9,9 +9,10 @@ import {
 } from "../identity/browser-auth.ts";
 import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
 import type { AuthorizationSummary } from "../oauth/authorize.ts";
+import { signIn } from "../policy/rate-limits/sign-in.ts";
 import { checkFormToken, issueFormToken } from "./form-token.ts";
-import { htmlResponse, seeOther } from "./html.ts";
-import { csrfRejected, limitAttempts, readBrowserForm } from "./pages.ts";
+import { type HeaderList, htmlResponse, seeOther } from "./html.ts";
+import { csrfRejected, formRateLimit, readBrowserForm } from "./pages.ts";
 import { safeReturnTo } from "./return-to.ts";
 import { clearedSessionCookie, startBrowserSession } from "./session.ts";
 
@@ -32,13 +33,14 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
     returnTo: string,
     status = 200,
     fields: { username?: string; errors?: string[] } = {},
+    extra: HeaderList = [],
   ) => {
     const form = issueFormToken(ctx, request);
     const authorization = await describeReturnTo?.(returnTo);
     const html = await LoginPage({ csrfToken: form.token, returnTo, authorization, ...fields });
     // Signing in during an authorization may end at the client (remembered consent: POST /login
     // → 303 → 302 to its redirect URI): form-action names that target (see formActionSource).
-    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]], {
+    return htmlResponse(html, status, [["Set-Cookie", form.setCookie], ...extra], {
       formTarget: authorization?.redirectUri,
     });
   };
@@ -64,23 +66,38 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
         const { _csrf, return_to, username = "", password = "" } = form.value;
         if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
         const returnTo = safeReturnTo(return_to);
-        const limited = await limitAttempts(ctx, request, server);
-        if (limited) return limited;
         const shownName = username.slice(0, 254);
+        const limited = formRateLimit(ctx, "login", request, server);
+        if (limited) {
+          return loginForm(
+            request,
+            returnTo,
+            429,
+            { username: shownName, errors: [limited.message] },
+            limited.headers,
+          );
+        }
         if (username.length === 0 || password.length === 0) {
           return loginForm(request, returnTo, 400, {
             username: shownName,
             errors: ["Enter your username and password."],
           });
         }
-        const user =
+        const signedIn =
           username.length <= 254 && password.length <= PASSWORD_MAX_LENGTH
-            ? await ctx.users.authenticate(username, password)
-            : null;
-        if (!user) {
+            ? await signIn(ctx, username, password)
+            : { ok: false as const, lockedSeconds: 0 };
+        if (!signedIn.ok && signedIn.lockedSeconds > 0) {
+          const wait = signedIn.lockedSeconds;
+          const message = `Too many failed sign-ins for this account. Try again in ${wait} ${wait === 1 ? "second" : "seconds"}.`;
+          return loginForm(request, returnTo, 429, { username: shownName, errors: [message] }, [
+            ["Retry-After", String(wait)],
+          ]);
+        }
+        if (!signedIn.ok) {
           return loginForm(request, returnTo, 401, { username: shownName, errors: [INVALID_LOGIN] });
         }
-        const cookie = startBrowserSession(ctx, request, user.id);
+        const cookie = startBrowserSession(ctx, request, signedIn.user.id);
         return seeOther(returnTo, [["Set-Cookie", cookie]]);
       },
       { parse: "none" },

@@ -1,7 +1,8 @@
 import { MessagePage, type MessagePageProps } from "../../views/web/message.tsx";
 import type { AppContext } from "../context.ts";
 import { readForm } from "../http/body.ts";
-import { clientIp } from "../http/client-ip.ts";
+import type { clientIp } from "../http/client-ip.ts";
+import type { IpLimitName } from "../policy/rate-limits/rate-limits.ts";
 import { type HeaderList, htmlResponse } from "./html.ts";
 
 type Server = Parameters<typeof clientIp>[1];
@@ -39,22 +40,21 @@ export async function readBrowserForm(
   return { ok: false, response: await messageResponse(status, { title: "Bad request", message }) };
 }
 
-/** The per-client-IP limit on password attempts shared with /auth/login; a 429 page when exceeded. */
-export async function limitAttempts(
+/**
+ * The per-client-IP limit `name` for a browser form: undefined when allowed, else the message for
+ * the page and its headers (`Retry-After`, `RateLimit-Policy`, `RateLimit`) as a header list.
+ */
+export function formRateLimit(
   ctx: AppContext,
+  name: IpLimitName,
   request: Request,
   server: Server,
-): Promise<Response | undefined> {
-  const { config } = ctx;
-  if (!config.rateLimitEnabled) return undefined;
-  const wait = ctx.authLimiter.hit(`auth:${clientIp(request, server, config.trustProxyHeaders)}`);
-  if (wait <= 0) return undefined;
-  return messageResponse(
-    429,
-    {
-      title: "Too many attempts",
-      message: "Too many attempts from your address. Wait a minute and try again.",
-    },
-    [["Retry-After", String(wait)]],
-  );
+): { message: string; headers: HeaderList } | undefined {
+  const refused = ctx.rateLimits.checkIp(name, request, server);
+  if (refused === undefined) return undefined;
+  const wait = refused.decision.retryAfterSeconds;
+  return {
+    message: `Too many attempts from your address. Try again in ${wait} ${wait === 1 ? "second" : "seconds"}.`,
+    headers: Object.entries(refused.headers),
+  };
 }

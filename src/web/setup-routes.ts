@@ -3,8 +3,8 @@ import { SetupPage } from "../../views/web/setup.tsx";
 import type { AppContext } from "../context.ts";
 import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
 import { checkFormToken, issueFormToken } from "./form-token.ts";
-import { htmlResponse, seeOther } from "./html.ts";
-import { csrfRejected, limitAttempts, messageResponse, readBrowserForm } from "./pages.ts";
+import { type HeaderList, htmlResponse, seeOther } from "./html.ts";
+import { csrfRejected, formRateLimit, messageResponse, readBrowserForm } from "./pages.ts";
 import { startBrowserSession } from "./session.ts";
 import { passwordRulesText, SetupService } from "./setup-service.ts";
 
@@ -27,10 +27,11 @@ export function setupRoutes(ctx: AppContext) {
     request: Request,
     status = 200,
     fields: { setupCode?: string; username?: string; email?: string; errors?: string[] } = {},
+    extra: HeaderList = [],
   ) => {
     const form = issueFormToken(ctx, request);
     const html = await SetupPage({ csrfToken: form.token, passwordRules: passwordRulesText(ctx), ...fields });
-    return htmlResponse(html, status, [["Set-Cookie", form.setCookie]]);
+    return htmlResponse(html, status, [["Set-Cookie", form.setCookie], ...extra]);
   };
 
   return new Elysia({ name: "web-setup" })
@@ -50,9 +51,9 @@ export function setupRoutes(ctx: AppContext) {
           password_confirm = "",
         } = form.value;
         if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
-        const limited = await limitAttempts(ctx, request, server);
-        if (limited) return limited;
         const shown = { username: username.slice(0, 64), email: email.slice(0, 254) };
+        const limited = formRateLimit(ctx, "login", request, server);
+        if (limited) return setupForm(request, 429, { ...shown, errors: [limited.message] }, limited.headers);
         if (password.length > PASSWORD_MAX_LENGTH || password_confirm.length > PASSWORD_MAX_LENGTH) {
           return setupForm(request, 400, {
             ...shown,

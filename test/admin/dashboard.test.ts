@@ -1,5 +1,5 @@
-// The dashboard lists each server at its own URL (there is no aggregated /mcp endpoint yet) with its
-// health and client configurations to paste, everything escaped.
+// The dashboard lists each server at its own URL and the aggregated /mcp, with health and client
+// configurations to paste, everything escaped.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer } from "../gateway/helpers.ts";
@@ -66,13 +66,16 @@ afterAll(async () => {
   await backend?.close();
 });
 
-test("each server is listed at its own URL with its health; /mcp alone is not advertised", () => {
+test("each server is listed at its own URL with its health; /mcp once, with its client configurations", () => {
   expect(status).toBe(200);
   const servers = parseElements(html, "article.server").map((a) => a["data-server"]);
   expect(servers).toEqual(["calc", "notes"]);
   expect(texts(html, ".server-url code")).toEqual([`${base}/mcp/calc`, `${base}/mcp/notes`]);
   expect(texts(html, ".badge")).toEqual(["offline", "online"]);
-  expect(html).not.toMatch(new RegExp(`${base}/mcp(?!/)`));
+  expect(texts(html, ".aggregate-url code")).toEqual([`${base}/mcp`]);
+  const snippets = texts(html, ".aggregate .snippet code");
+  expect(snippets).toContain(`claude mcp add --transport http authmcp ${base}/mcp`);
+  expect(texts(html, ".aggregate .hint code")).toEqual(["{server}__{tool}"]);
 });
 
 test("a hostile display name is shown as text, never as markup", () => {

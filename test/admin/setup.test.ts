@@ -209,7 +209,7 @@ describe("the one-time setup code", () => {
   });
 
   test("wrong codes are rate-limited like logins", async () => {
-    const limited = await testGateway({ RATE_LIMIT_AUTH_PER_MINUTE: "3" });
+    const limited = await testGateway({ RATE_LIMIT_LOGIN_MAX: "3" });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i++) {

@@ -74,7 +74,8 @@ describe("admin API: servers", () => {
       [{ name: "ok", url: "http://metadata.google.internal/" }, "url"],
       [{ name: "ok", url: "not a url" }, "url"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", timeout_ms: 5 }, "timeout_ms"],
-      [{ name: "ok", url: "http://127.0.0.1/mcp", transport: "stdio" }, "transport"],
+      [{ name: "ok", url: "http://127.0.0.1/mcp", transport: "websocket" }, "transport"],
+      [{ name: "ok", url: "http://127.0.0.1/mcp", transport: "stdio" }, "command"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", user_context: "root" }, "user_context"],
       [{ name: "ok", url: "http://127.0.0.1/mcp", extra: 1 }, "body"],
       [
@@ -182,7 +183,7 @@ describe("admin API: servers", () => {
       headers: auth(),
     });
     expect(del.status).toBe(204);
-    expect(gateway.app.decorator.gateway.registry.grantedUsers(server.id)).toEqual([]);
+    expect(gateway.app.decorator.gateway.policy.grantedUsers(server.id)).toEqual([]);
   });
 
   test("jwt user context is refused with HS256 signing", async () => {

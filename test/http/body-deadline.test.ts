@@ -86,7 +86,7 @@ describe("a body that arrives too slowly", () => {
 describe("requests whose body is still arriving are capped", () => {
   test("per client IP: the next one from that IP gets 503 naming the limit; another IP is still served", async () => {
     const gateway = await servedGateway({
-      TRUST_PROXY_HEADERS: "true",
+      TRUSTED_PROXIES: "127.0.0.1,::1",
       HTTP_INCOMPLETE_REQUESTS_PER_IP: "2",
       HTTP_INCOMPLETE_REQUESTS_MAX: "100",
     });

@@ -267,7 +267,7 @@ describe("POST /auth/login", () => {
 
   test("rate limited per client IP with Retry-After", async () => {
     await gateway.close();
-    gateway = await testGateway({ RATE_LIMIT_AUTH_PER_MINUTE: "3" });
+    gateway = await testGateway({ RATE_LIMIT_LOGIN_MAX: "3" });
     const statuses = [];
     for (let i = 0; i < 4; i++) {
       const response = await gateway.request("/auth/login", jsonInit({ username: "x", password: "y" }));
@@ -275,7 +275,8 @@ describe("POST /auth/login", () => {
       if (response.status === 429) expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
-    gateway.clock.advance(61_000);
+    // A sliding window: the first window's attempts still weigh until the end of the next one.
+    gateway.clock.advance(120_000);
     expect((await gateway.request("/auth/login", jsonInit({ username: "x", password: "y" }))).status).toBe(
       401,
     );

@@ -39,7 +39,13 @@ export async function testGateway(
   const { config } = loadConfig({
     env: {
       AUTH_SQLITE_PATH: join(dir, "users.db"),
-      RATE_LIMIT_AUTH_PER_MINUTE: "100000",
+      // Tests of other features sign in and call far more often than a person would.
+      RATE_LIMIT_LOGIN_MAX: "100000",
+      RATE_LIMIT_REGISTER_MAX: "100000",
+      RATE_LIMIT_TOKEN_MAX: "100000",
+      RATE_LIMIT_CLIENT_REGISTRATION_MAX: "100000",
+      RATE_LIMIT_AUTHORIZE_MAX: "100000",
+      RATE_LIMIT_MCP_MAX: "100000",
       LOG_LEVEL: "info",
       ...env,
     },

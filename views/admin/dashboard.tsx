@@ -1,3 +1,4 @@
+import type { ClientConfig } from "../../src/admin/client-config.ts";
 import type { DashboardServer } from "../../src/admin/dashboard.ts";
 import { Layout } from "../layout.tsx";
 
@@ -7,6 +8,8 @@ export interface DashboardProps {
   counts: { users: number; active: number; admins: number };
   /** The backend servers, each at its own URL, with health and client configurations. */
   servers: DashboardServer[];
+  /** The aggregated endpoint `/mcp` (every server the user may use) and its client configurations. */
+  aggregate: { url: string; separator: string; clients: ClientConfig[] };
   /** Discovery URLs (clients find them on their own; shown for operators). */
   endpoints: { authorizationServer: string; jwks: string };
 }
@@ -39,33 +42,46 @@ function ServerCard({ server }: { server: DashboardServer }) {
       ) : (
         ""
       )}
-      <details class="clients">
-        <summary>Client configuration</summary>
-        {server.clients.map((config) => (
-          <section class="client">
-            <h4 safe>{config.client}</h4>
-            <p class="hint" safe>
-              In {config.where}:
-            </p>
-            <pre class="snippet">
-              <code safe>{config.snippet}</code>
-            </pre>
-            {config.note ? (
-              <p class="hint" safe>
-                {config.note}
-              </p>
-            ) : (
-              ""
-            )}
-          </section>
-        ))}
-      </details>
+      <ClientConfigs clients={server.clients} />
     </article>
   );
 }
 
+function ClientConfigs({ clients }: { clients: ClientConfig[] }) {
+  return (
+    <details class="clients">
+      <summary>Client configuration</summary>
+      {clients.map((config) => (
+        <section class="client">
+          <h4 safe>{config.client}</h4>
+          <p class="hint" safe>
+            In {config.where}:
+          </p>
+          <pre class="snippet">
+            <code safe>{config.snippet}</code>
+          </pre>
+          {config.note ? (
+            <p class="hint" safe>
+              {config.note}
+            </p>
+          ) : (
+            ""
+          )}
+        </section>
+      ))}
+    </details>
+  );
+}
+
 /** The admin's landing page: a few numbers, the servers clients can use, and the discovery URLs. */
-export function DashboardPage({ username, csrfToken, counts, servers, endpoints }: DashboardProps) {
+export function DashboardPage({
+  username,
+  csrfToken,
+  counts,
+  servers,
+  aggregate,
+  endpoints,
+}: DashboardProps) {
   return (
     <Layout title="Dashboard" csrfToken={csrfToken} username={username}>
       <h1>Dashboard</h1>
@@ -89,9 +105,24 @@ export function DashboardPage({ username, csrfToken, counts, servers, endpoints 
       <section class="card" aria-label="MCP servers">
         <h2>Connect an MCP client</h2>
         <p class="lead">
-          Each server has its own URL. Point an MCP client at it: the client discovers how to sign in on its
-          own.
+          Each server has its own URL, and <code>/mcp</code> offers them all at once. Point an MCP client at
+          one: the client discovers how to sign in on its own.
         </p>
+        {servers.length === 0 ? (
+          ""
+        ) : (
+          <div class="aggregate">
+            <h3>All your servers at one URL</h3>
+            <p class="aggregate-url">
+              <code safe>{aggregate.url}</code>
+            </p>
+            <p class="hint">
+              Every tool of every server a user may use, named{" "}
+              <code safe>{`{server}${aggregate.separator}{tool}`}</code>.
+            </p>
+            <ClientConfigs clients={aggregate.clients} />
+          </div>
+        )}
         {servers.length === 0 ? (
           <p class="empty">
             No MCP servers yet. Add one with <code>POST /admin/api/mcp-servers</code> (see the README's quick

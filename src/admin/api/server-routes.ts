@@ -7,6 +7,7 @@ import { readJson } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { requireAdmin } from "../guard.ts";
 import { createServerSchema, patchServerSchema, toServerInput } from "./server-schema.ts";
+import { commandProblem, stdioView } from "./stdio-view.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 const BASE = "/admin/api/mcp-servers";
@@ -21,7 +22,8 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
       id: server.id,
       name: server.name,
       display_name: server.displayName,
-      url: server.url,
+      url: server.transport === "stdio" ? null : server.url,
+      ...stdioView(server),
       resource: ctx.resources.serverResource(server.name),
       transport: server.transport,
       auth_required: server.authRequired,
@@ -37,7 +39,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         ...(expiry !== undefined && Number.isFinite(expiry) ? { token_expires_at: expiry } : {}),
       },
       managed_by: server.managedBy,
-      users: registry.grantedUsers(server.id),
+      users: gateway.policy.grantedUsers(server.id),
       health: health.get(server.id),
       created_at: server.createdAt,
       updated_at: server.updatedAt,
@@ -90,7 +92,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         const body = await readJson(request, createServerSchema, ctx.config.maxBodyBytes);
         if (!body.ok) return body.response;
         const input = toServerInput(body.value) as ServerInput;
-        const problem = jwtProblem(input) ?? (await addressProblem(input));
+        const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
         const result = await registry.create(input);
         if (!result.ok) return fail(result);
@@ -113,7 +115,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         const body = await readJson(request, patchServerSchema, ctx.config.maxBodyBytes);
         if (!body.ok) return body.response;
         const input = toServerInput(body.value);
-        const problem = jwtProblem(input) ?? (await addressProblem(input));
+        const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
         const result = await registry.update(params.id, input);
         if (!result.ok) return fail(result);
@@ -141,7 +143,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         if (admin instanceof Response) return admin;
         if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
         if (!ctx.users.principal(params.userId)) return jsonError(404, "not_found", "no such user");
-        registry.grant(params.id, params.userId);
+        gateway.policy.grantUser(params.id, params.userId);
         return json({ server_id: params.id, user_id: params.userId });
       },
       NO_PARSE,
@@ -152,7 +154,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         const admin = await requireAdmin(ctx, request);
         if (admin instanceof Response) return admin;
         if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
-        registry.revoke(params.id, params.userId);
+        gateway.policy.revokeUser(params.id, params.userId);
         return new Response(null, { status: 204 });
       },
       NO_PARSE,

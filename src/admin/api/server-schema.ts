@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { serverNameSchema } from "../../config/structured.ts";
+import { serverNameSchema, stdioFields } from "../../config/structured.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
 import type { BackendCredential } from "../../gateway/types.ts";
 import { backendUrlShapeProblem } from "../../gateway/url-guard.ts";
@@ -68,7 +68,9 @@ const fields = {
   display_name: z.string().trim().min(1).max(200),
   url: backendUrl,
   // "sse": a legacy HTTP+SSE backend (2024-11-05), bridged so clients still speak Streamable HTTP.
-  transport: z.enum(["streamable-http", "sse"]),
+  // "stdio": a command the gateway runs and bridges (command, args, cwd, env instead of url).
+  transport: z.enum(["streamable-http", "sse", "stdio"]),
+  ...stdioFields,
   auth_required: z.boolean(),
   scopes: z
     .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, { error: "expected a scope token" }))
@@ -80,8 +82,13 @@ const fields = {
   credential: credentialSchema,
 };
 
-export const createServerSchema = z.strictObject({
+const serverObject = z.strictObject({
   ...fields,
+  url: fields.url.optional(),
+  command: fields.command.optional(),
+  args: fields.args.optional(),
+  cwd: fields.cwd.optional(),
+  env: fields.env.optional(),
   display_name: fields.display_name.optional(),
   transport: fields.transport.optional(),
   auth_required: fields.auth_required.optional(),
@@ -93,9 +100,39 @@ export const createServerSchema = z.strictObject({
   credential: fields.credential.optional(),
 });
 
-export const patchServerSchema = createServerSchema.partial();
+const STDIO_ONLY = ["command", "args", "cwd", "env"] as const;
 
-type CreateBody = z.output<typeof createServerSchema>;
+/** A stdio server has a command and none of the HTTP fields; an HTTP server a URL and no command. */
+export const createServerSchema = serverObject.superRefine((body, ctx) => {
+  const problem = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
+  if (body.transport === "stdio") {
+    if (body.command === undefined) problem("command", "required for a stdio server");
+    if (body.url !== undefined) problem("url", "a stdio server has no URL");
+    if (body.credential !== undefined && body.credential.type !== "none")
+      problem("credential", "a stdio server takes none");
+    if (body.user_context !== undefined && body.user_context !== "none")
+      problem("user_context", "a stdio server takes none");
+    return;
+  }
+  if (body.url === undefined) problem("url", "required for this transport");
+  for (const field of STDIO_ONLY) {
+    if (body[field] !== undefined) problem(field, "only for the stdio transport");
+  }
+});
+
+/**
+ * A PATCH replaces a stdio server's command whole: args, cwd and env come with `command` (args
+ * and cwd left out are cleared; env left out keeps its values).
+ */
+export const patchServerSchema = serverObject.partial().superRefine((body, ctx) => {
+  if (body.command !== undefined) return;
+  for (const field of ["args", "cwd", "env"] as const) {
+    if (body[field] !== undefined)
+      ctx.addIssue({ code: "custom", path: [field], message: "give `command` with it" });
+  }
+});
+
+type CreateBody = z.output<typeof serverObject>;
 type CredentialBody = z.output<typeof credentialSchema>;
 
 function toCredential(body: CredentialBody): BackendCredential {
@@ -123,6 +160,10 @@ export function toServerInput(body: Partial<CreateBody>): Partial<ServerInput> {
     displayName: body.display_name,
     url: body.url,
     transport: body.transport,
+    stdio:
+      body.command === undefined
+        ? undefined
+        : { command: body.command, args: body.args ?? [], cwd: body.cwd, env: body.env },
     authRequired: body.auth_required,
     scopes: body.scopes,
     timeoutMs: body.timeout_ms,

@@ -98,18 +98,10 @@ export const coreSettings = {
     "ALLOWED_ORIGINS",
     "Comma-separated browser origins (https://app.example.com, or * for any) allowed to call the gateway (CORS and Origin checks). The public URL's origin is always allowed.",
   ),
-  rateLimitEnabled: bool("RATE_LIMIT_ENABLED", true, "Enable rate limits."),
-  rateLimitAuthPerMinute: int(
-    "RATE_LIMIT_AUTH_PER_MINUTE",
-    20,
-    1,
-    100000,
-    "Login, registration and token-refresh attempts allowed per client IP per minute.",
-  ),
-  trustProxyHeaders: bool(
-    "TRUST_PROXY_HEADERS",
-    false,
-    "Take the client IP from X-Forwarded-For (only behind a reverse proxy you control).",
+  rateLimitEnabled: bool(
+    "RATE_LIMIT_ENABLED",
+    true,
+    "Enable the per-IP and per-user rate limits (RATE_LIMIT_*); false turns them all off.",
   ),
   logLevel: oneOf(
     "LOG_LEVEL",
@@ -143,7 +135,7 @@ export const coreSettings = {
     32,
     1,
     1000000,
-    "Most requests whose body is still arriving from one client IP (the X-Forwarded-For client with TRUST_PROXY_HEADERS); the next one is answered 503 and its connection closed.",
+    "Most requests whose body is still arriving from one client IP (the X-Forwarded-For client when the peer is one of TRUSTED_PROXIES); the next one is answered 503 and its connection closed.",
   ),
   hstsMaxAgeSeconds: int(
     "HSTS_MAX_AGE_SECONDS",

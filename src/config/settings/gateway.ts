@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { parseNetwork } from "../../gateway/ip-networks.ts";
-import { int, list, type SettingSpec } from "./kinds.ts";
+import { int, list, oneOf, type SettingSpec, text } from "./kinds.ts";
 
 /** Settings of the MCP gateway (src/gateway). */
 export const gatewaySettings = {
@@ -123,6 +123,68 @@ export const gatewaySettings = {
     10000,
     "Messages from a legacy SSE backend kept for a client that has no stream open to receive them (oldest dropped first).",
   ),
+  stdioProcessMode: oneOf(
+    "MCP_STDIO_PROCESS_MODE",
+    ["shared", "session"],
+    "shared",
+    "`shared`: one process per stdio server, every client session multiplexed on it (the gateway initializes it once; the server cannot send sampling, elicitation or roots requests). `session`: one process per client session, initialized with that client's own `initialize` (server requests reach the client).",
+  ),
+  stdioMaxLineBytes: int(
+    "MCP_STDIO_MAX_LINE_BYTES",
+    8388608,
+    1024,
+    268435456,
+    "Largest JSON-RPC message (one stdout line) accepted from a stdio server, in bytes; a longer line stops that process (its calls fail, the next call restarts it).",
+  ),
+  stdioStderrLineChars: int(
+    "MCP_STDIO_STDERR_LINE_CHARS",
+    2000,
+    80,
+    1000000,
+    "Longest stderr line of a stdio server written to the gateway log (with the server's name), in characters; the rest of the line is cut.",
+  ),
+  stdioRestartBackoffMs: int(
+    "MCP_STDIO_RESTART_BACKOFF_MS",
+    1000,
+    0,
+    600000,
+    "After a stdio server's process exits unexpectedly, calls are refused (503 with Retry-After) for this long before the next call starts it again, in ms; doubled after each further exit before a successful initialize.",
+  ),
+  stdioRestartBackoffMaxMs: int(
+    "MCP_STDIO_RESTART_BACKOFF_MAX_MS",
+    60000,
+    0,
+    3600000,
+    "Longest wait between restarts of a stdio server that keeps exiting, in ms.",
+  ),
+  stdioStopGraceMs: int(
+    "MCP_STDIO_STOP_GRACE_MS",
+    2000,
+    0,
+    60000,
+    "Time a stdio server's process has to exit after its stdin is closed and it is sent SIGTERM, before it (and its process group) gets SIGKILL, in ms.",
+  ),
+  stdioBacklog: int(
+    "MCP_STDIO_BACKLOG",
+    100,
+    0,
+    10000,
+    "Messages from a stdio server kept for a client session that has no stream open to receive them (oldest dropped first).",
+  ),
+  stdioMaxSessions: int(
+    "MCP_STDIO_MAX_SESSIONS",
+    1000,
+    1,
+    100000,
+    "Most client sessions on `/mcp/{server}` of stdio servers at once, all users together (in session mode each holds a process); beyond it a new one is refused (503) until sessions end or go idle.",
+  ),
+  stdioMaxSessionsPerUser: int(
+    "MCP_STDIO_MAX_SESSIONS_PER_USER",
+    10,
+    1,
+    100000,
+    "Most client sessions on `/mcp/{server}` of stdio servers that one user holds at once; a new one beyond it closes that user's own least recently used session.",
+  ),
   backendAllowedNetworks: networkList(
     "MCP_BACKEND_ALLOWED_NETWORKS",
     "Networks (CIDR, comma-separated, e.g. `169.254.169.254/32,fd00:ec2::/32`) that backend and backend token URLs may reach although they are link-local or cloud metadata addresses, refused by default. Loopback and private ranges are always allowed.",
@@ -134,6 +196,47 @@ export const gatewaySettings = {
     3600000,
     "How long the address check of a backend host name is reused before it is resolved and checked again, in ms (0: before every request).",
   ),
+  aggregateSessionIdleMs: int(
+    "MCP_AGGREGATE_SESSION_IDLE_MS",
+    3600000,
+    1000,
+    2592000000,
+    "A session of the aggregated endpoint `/mcp` unused this long (ms) is closed with its backend sessions; the client then gets 404 and opens a new one.",
+  ),
+  aggregateSessionMax: int(
+    "MCP_AGGREGATE_SESSION_MAX",
+    1000,
+    1,
+    1000000,
+    "Most sessions of the aggregated endpoint `/mcp` at once, all users together (each holds up to one backend session per server); beyond it a new one is refused (503).",
+  ),
+  aggregateSessionMaxPerUser: int(
+    "MCP_AGGREGATE_SESSION_MAX_PER_USER",
+    20,
+    1,
+    100000,
+    "Most sessions of the aggregated endpoint `/mcp` one user holds at once; beyond it a new one is refused (429) until one is deleted or idles out.",
+  ),
+  aggregateEventBuffer: int(
+    "MCP_AGGREGATE_EVENT_BUFFER",
+    100,
+    0,
+    100000,
+    "SSE events of the aggregated endpoint `/mcp` kept per session so that a client resuming a stream with `Last-Event-ID` gets what it missed (oldest dropped first; 0: streams are not resumable).",
+  ),
+  aggregatePageSize: int(
+    "MCP_AGGREGATE_PAGE_SIZE",
+    1000,
+    1,
+    100000,
+    "Most tools, prompts, resources or templates in one page of a list on the aggregated endpoint `/mcp` (servers merged in name order; the rest follows with the `nextCursor` given).",
+  ),
+  aggregateToolSeparator: text(
+    "MCP_AGGREGATE_TOOL_SEPARATOR",
+    "__",
+    "What joins a server's name and a tool's (or prompt's) name on the aggregated endpoint `/mcp`: `{server}{separator}{tool}`. Letters, digits, `_`, `.`, `-` only.",
+    (s) => s.regex(/^[A-Za-z0-9_.-]{1,8}$/, "expected 1 to 8 characters among A-Z a-z 0-9 _ . -"),
+  ),
   legacySseMaxMessageBytes: int(
     "MCP_LEGACY_SSE_MAX_MESSAGE_BYTES",
     8388608,
@@ -144,7 +247,7 @@ export const gatewaySettings = {
 };
 
 /** A list of networks in CIDR form; an entry that is not one is refused at start, not ignored. */
-function networkList(env: string, doc: string): SettingSpec<z.ZodType<string[]>> {
+export function networkList(env: string, doc: string): SettingSpec<z.ZodType<string[]>> {
   const base = list(env, doc);
   const schema = base.schema.superRefine((entries, ctx) => {
     for (const entry of entries) {

@@ -15,13 +15,6 @@ export const oauthSettings = {
     "open",
     "Dynamic client registration: open (clients register themselves), approval (registered clients wait for an admin), none (only pre-registered and CIMD clients).",
   ),
-  oauthRegistrationPerMinute: int(
-    "OAUTH_REGISTRATION_PER_MINUTE",
-    10,
-    1,
-    100_000,
-    "Dynamic client registrations allowed per client IP per minute.",
-  ),
   oauthRefreshGraceSeconds: int(
     "OAUTH_REFRESH_GRACE_SECONDS",
     10,

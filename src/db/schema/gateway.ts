@@ -1,5 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
-import { users } from "./identity.ts";
+import { integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /** Backend MCP servers created through the admin API (servers from the config file are not stored). */
 export const mcpServers = sqliteTable(
@@ -22,21 +21,12 @@ export const mcpServers = sqliteTable(
     credentialKind: text("credential_kind").notNull().default("none"),
     /** AES-256-GCM sealed JSON of the credential, bound to the server id; null when none. */
     credentialSealed: text("credential_sealed"),
+    /** stdio servers: JSON {command, args, cwd?, envNames}; null for HTTP servers. */
+    stdioCommand: text("stdio_command"),
+    /** stdio servers: AES-256-GCM sealed JSON of the environment values, bound to the server id. */
+    stdioEnvSealed: text("stdio_env_sealed"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [uniqueIndex("mcp_servers_name").on(t.name)],
-);
-
-/** Users granted a server (config-file servers too, so no foreign key on server_id). */
-export const mcpServerUsers = sqliteTable(
-  "mcp_server_users",
-  {
-    serverId: text("server_id").notNull(),
-    userId: text("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
-    createdAt: integer("created_at").notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.serverId, t.userId] }), index("mcp_server_users_user").on(t.userId)],
 );

@@ -3,4 +3,6 @@
 export * from "./gateway.ts";
 export * from "./identity.ts";
 export * from "./oauth.ts";
+export * from "./policy.ts";
+export * from "./rate-limits.ts";
 export * from "./tokens.ts";

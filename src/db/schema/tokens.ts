@@ -54,6 +54,7 @@ export const revokedAccessTokens = sqliteTable(
 export const revokedTokenCutoffs = sqliteTable(
   "revoked_token_cutoffs",
   {
+    /** '' for every client (a user's tokens of any client: password reset, account disabled). */
     clientId: text("client_id").notNull(),
     /** '' for every user of the client. */
     userId: text("user_id").notNull(),

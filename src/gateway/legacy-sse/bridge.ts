@@ -278,8 +278,8 @@ export class LegacySseBridge {
   }
 }
 
-/** An SSE response body written message by message. */
-class SseSink implements MessageSink {
+/** An SSE response body written message by message (the stdio bridge writes its answers with it too). */
+export class SseSink implements MessageSink {
   readonly streaming = true;
   readonly body: ReadableStream<Uint8Array>;
   onCancel: (() => void) | undefined;

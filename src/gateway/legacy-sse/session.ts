@@ -6,7 +6,12 @@ import {
   progressTokenOf,
   progressTokenOfNotification,
 } from "./messages.ts";
-import type { LegacyUpstream } from "./upstream.ts";
+
+/** The backend side of a session: a legacy HTTP+SSE connection, or a stdio process (src/gateway/stdio). */
+export interface SessionUpstream {
+  post(message: JsonRpcMessage, headers: Record<string, string>): Promise<void>;
+  close(): void;
+}
 
 /** Where messages for a client go: an SSE response being written, or a waiting JSON response. */
 export interface MessageSink {
@@ -35,7 +40,7 @@ export class LegacySession {
   private readonly byProgressToken = new Map<string, string>();
   private standalone: MessageSink | undefined;
   private backlog: JsonRpcMessage[] = [];
-  private upstream: LegacyUpstream | undefined;
+  private upstream: SessionUpstream | undefined;
   closed = false;
   lastUsed: number;
 
@@ -50,7 +55,7 @@ export class LegacySession {
     this.lastUsed = now;
   }
 
-  attach(upstream: LegacyUpstream): void {
+  attach(upstream: SessionUpstream): void {
     this.upstream = upstream;
   }
 

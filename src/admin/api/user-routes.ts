@@ -1,0 +1,128 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "../../context.ts";
+import type { Gateway } from "../../gateway/module.ts";
+import { readJson } from "../../http/body.ts";
+import { json, jsonError } from "../../http/errors.ts";
+import { endUserCredentials } from "../../identity/user-credentials.ts";
+import { publicUser } from "../../identity/user-service.ts";
+import { requireAdmin } from "../guard.ts";
+import { readListQuery } from "./list-query.ts";
+import { createUserSchema, patchUserSchema, type UserPatch } from "./user-schema.ts";
+
+const NO_PARSE = { parse: "none" } as const;
+const BASE = "/admin/api/users";
+
+/**
+ * The JSON admin API of people: list (search, pagination), create, read, disable / enable,
+ * reset password, make / unmake admin, delete. Disabling, a password reset and deletion end every
+ * credential of the user at once (see endUserCredentials).
+ */
+export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
+  const { users } = ctx;
+
+  /**
+   * An admin cannot disable, delete or demote their own account. That alone keeps one active admin
+   * at all times: only an active admin can remove another, and never the last one, themselves.
+   */
+  const guardSelf = (adminId: string, userId: string, patch: UserPatch | "delete"): Response | undefined => {
+    const removesAdmin = patch === "delete" || patch.is_active === false || patch.is_admin === false;
+    if (!removesAdmin || adminId !== userId) return undefined;
+    return jsonError(
+      409,
+      "conflict",
+      "you cannot disable, delete or remove the admin role of your own account; another admin can",
+    );
+  };
+
+  return new Elysia({ name: "admin-api-users" })
+    .get(BASE, async ({ request }) => {
+      const admin = await requireAdmin(ctx, request);
+      if (admin instanceof Response) return admin;
+      const query = readListQuery(request);
+      if (!query.ok) return query.response;
+      const { q, limit, offset } = query.value;
+      const page = users.page(q, limit, offset);
+      return json({ users: page.rows.map(publicUser), total: page.total, limit, offset });
+    })
+    .post(
+      BASE,
+      async ({ request }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const body = await readJson(request, createUserSchema, ctx.config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const result = await users.create({
+          username: body.value.username,
+          email: body.value.email,
+          password: body.value.password,
+          isAdmin: body.value.is_admin ?? false,
+        });
+        if (!result.ok) {
+          return result.kind === "conflict"
+            ? jsonError(409, "conflict", `${result.field}: ${result.message}`)
+            : jsonError(400, "invalid_request", `password: ${result.message}`);
+        }
+        ctx.logger.info({ userId: result.user.id, by: admin.id }, "user created");
+        return json(publicUser(result.user), 201);
+      },
+      NO_PARSE,
+    )
+    .get(`${BASE}/:id`, async ({ request, params }) => {
+      const admin = await requireAdmin(ctx, request);
+      if (admin instanceof Response) return admin;
+      const user = users.byId(params.id);
+      return user ? json(publicUser(user)) : jsonError(404, "not_found", "no such user");
+    })
+    .patch(
+      `${BASE}/:id`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        const body = await readJson(request, patchUserSchema, ctx.config.maxBodyBytes);
+        if (!body.ok) return body.response;
+        const current = users.byId(params.id);
+        if (!current) return jsonError(404, "not_found", "no such user");
+        const patch = body.value;
+        const refused = guardSelf(admin.id, current.id, patch);
+        if (refused) return refused;
+        if (patch.password !== undefined) {
+          const result = await users.setPassword(current.id, patch.password);
+          if (!result.ok) {
+            return jsonError(400, "invalid_request", `password: ${result.message}`);
+          }
+        }
+        const flags: { isActive?: boolean; isAdmin?: boolean } = {};
+        if (patch.is_active !== undefined) flags.isActive = patch.is_active;
+        if (patch.is_admin !== undefined) flags.isAdmin = patch.is_admin;
+        const updated = users.update(current.id, flags) ?? current;
+        const disabled = patch.is_active === false && current.isActive;
+        if (disabled || patch.password !== undefined) endUserCredentials(ctx, current.id);
+        ctx.logger.info(
+          {
+            userId: current.id,
+            by: admin.id,
+            changed: Object.keys(patch).map((key) => (key === "password" ? "password (reset)" : key)),
+          },
+          "user updated",
+        );
+        return json(publicUser(updated));
+      },
+      NO_PARSE,
+    )
+    .delete(
+      `${BASE}/:id`,
+      async ({ request, params }) => {
+        const admin = await requireAdmin(ctx, request);
+        if (admin instanceof Response) return admin;
+        if (!users.byId(params.id)) return jsonError(404, "not_found", "no such user");
+        const refused = guardSelf(admin.id, params.id, "delete");
+        if (refused) return refused;
+        endUserCredentials(ctx, params.id);
+        users.remove(params.id);
+        gateway.policy.forgetUser(params.id);
+        ctx.logger.info({ userId: params.id, by: admin.id }, "user deleted");
+        return new Response(null, { status: 204 });
+      },
+      NO_PARSE,
+    );
+}

@@ -1,0 +1,43 @@
+import { scopeCovers } from "../../oauth/scopes.ts";
+import type { ServerRegistry } from "../registry.ts";
+import type { McpServer } from "../types.ts";
+import type { Caller } from "../user-context.ts";
+
+/** The access policy's decision for a user on a server, tool rules included (src/policy). */
+export interface AccessDecider {
+  decide(
+    server: McpServer,
+    principal: Caller["principal"],
+  ): { granted: boolean; toolAllowed: ((tool: string) => boolean) | undefined };
+}
+
+/**
+ * Which servers (and tools) the aggregated endpoint offers a caller: the same rules as the
+ * per-server proxy (enabled; a server without auth to anyone; otherwise what the access policy
+ * allows, tool rules included, with the scopes the server requires in the token). Decided on every
+ * request, so a grant or a server change applies at once.
+ */
+export class ServerAccess {
+  constructor(
+    private readonly registry: ServerRegistry,
+    private readonly policy?: AccessDecider,
+  ) {}
+
+  /** The tool rules of the caller's grant on a server (undefined: every tool). */
+  toolFilter(server: McpServer, caller: Caller): ((tool: string) => boolean) | undefined {
+    if (!server.authRequired || !this.policy) return undefined;
+    const decision = this.policy.decide(server, caller.principal);
+    return decision.granted ? decision.toolAllowed : () => false;
+  }
+
+  servers(caller: Caller): McpServer[] {
+    return this.registry.list().filter((server) => this.allows(server, caller));
+  }
+
+  private allows(server: McpServer, caller: Caller): boolean {
+    if (!server.enabled) return false;
+    if (!server.authRequired) return true;
+    if (!this.registry.canAccess(server, caller.principal)) return false;
+    return server.scopes.length === 0 || scopeCovers(caller.scope, server.scopes);
+  }
+}

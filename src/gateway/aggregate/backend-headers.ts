@@ -1,0 +1,36 @@
+import type { Clock } from "../../clock.ts";
+import type { KeyStore } from "../../oauth/keys.ts";
+import type { BackendAuth } from "../backend-auth.ts";
+import type { McpServer } from "../types.ts";
+import { type Caller, userContextHeaders } from "../user-context.ts";
+
+export interface BackendHeaderDeps {
+  backendAuth: BackendAuth;
+  keys: KeyStore;
+  clock: Clock;
+  publicUrl: string;
+  userAssertionSeconds: number;
+}
+
+/**
+ * The headers a backend receives from the aggregator: the gateway's credential for it plus the
+ * user context, built as the per-server proxy builds them (never the client's own token). No user
+ * context for a server without auth, as the proxy sends none there either.
+ */
+export async function backendHeaders(
+  server: McpServer,
+  caller: Caller,
+  deps: BackendHeaderDeps,
+): Promise<Record<string, string>> {
+  const credential = deps.backendAuth.ready(server.id) ?? (await deps.backendAuth.headers(server.id));
+  if (!server.authRequired || server.userContext === "none") return credential;
+  const context = await userContextHeaders(
+    server,
+    caller,
+    deps.keys,
+    deps.publicUrl,
+    deps.clock.now(),
+    deps.userAssertionSeconds,
+  );
+  return { ...credential, ...context };
+}

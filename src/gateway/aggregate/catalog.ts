@@ -1,0 +1,123 @@
+import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { Logger } from "../../logger.ts";
+import type { BackendConnection } from "./backend-connection.ts";
+import { exposedName } from "./names.ts";
+
+/** A tool or prompt as a backend lists it: every field kept as it came (only `name` is read). */
+export const NamedItemSchema = z.looseObject({ name: z.string() });
+export type NamedItem = z.output<typeof NamedItemSchema>;
+
+/** Pages read from one backend at most (a backend that never stops paging is cut off). */
+const MAX_PAGES = 100;
+
+/** What a catalog lists: tools or prompts (the same naming and caching rules for both). */
+export interface CatalogKind {
+  method: "tools/list" | "prompts/list";
+  key: "tools" | "prompts";
+  /** The backend capability without which the list is empty (not asked). */
+  capability: keyof ServerCapabilities;
+}
+
+export const TOOLS: CatalogKind = { method: "tools/list", key: "tools", capability: "tools" };
+export const PROMPTS: CatalogKind = { method: "prompts/list", key: "prompts", capability: "prompts" };
+
+/** One backend's items, with the names they have on the aggregated endpoint. */
+export interface ServerItems {
+  /** The items with their exposed names, in the backend's order. */
+  items: NamedItem[];
+  /** Exposed name → the backend's own name. */
+  byExposedName: Map<string, string>;
+  /** Exposed name → the item as listed. */
+  itemByExposedName: Map<string, NamedItem>;
+}
+
+/**
+ * The tools (or prompts) of every backend, cached per backend and shared by all aggregated
+ * sessions: a warm list asks no backend. An entry is dropped when its backend says its list
+ * changed or the server changes; a fetch that began before it was dropped does not fill the cache.
+ */
+export class NamedCatalog {
+  private readonly entries = new Map<string, ServerItems>();
+  private readonly pending = new Map<string, Promise<ServerItems>>();
+  private readonly generations = new Map<string, number>();
+  private readonly pageSchema: z.ZodType<{ items: NamedItem[]; nextCursor?: string | undefined }>;
+
+  constructor(
+    private readonly kind: CatalogKind,
+    private readonly separator: string,
+    private readonly logger: Logger,
+  ) {
+    this.pageSchema = z
+      .looseObject({ [kind.key]: z.array(NamedItemSchema), nextCursor: z.string().optional() })
+      .transform((page) => ({
+        items: page[kind.key] as NamedItem[],
+        nextCursor: page.nextCursor as string | undefined,
+      }));
+  }
+
+  cached(serverId: string): ServerItems | undefined {
+    return this.entries.get(serverId);
+  }
+
+  /** The backend's items, from the cache or fetched through this connection. */
+  items(connection: BackendConnection): Promise<ServerItems> {
+    const id = connection.server.id;
+    const cached = this.entries.get(id);
+    if (cached) return Promise.resolve(cached);
+    let pending = this.pending.get(id);
+    if (!pending) {
+      const generation = this.generations.get(id) ?? 0;
+      const started: Promise<ServerItems> = this.fetch(connection)
+        .then((items) => {
+          if ((this.generations.get(id) ?? 0) === generation) this.entries.set(id, items);
+          return items;
+        })
+        .finally(() => {
+          if (this.pending.get(id) === started) this.pending.delete(id);
+        });
+      pending = started;
+      this.pending.set(id, pending);
+    }
+    return pending;
+  }
+
+  invalidate(serverId: string): void {
+    this.entries.delete(serverId);
+    this.pending.delete(serverId);
+    this.generations.set(serverId, (this.generations.get(serverId) ?? 0) + 1);
+  }
+
+  private async fetch(connection: BackendConnection): Promise<ServerItems> {
+    const server = connection.server.name;
+    const items: NamedItem[] = [];
+    const byExposedName = new Map<string, string>();
+    const itemByExposedName = new Map<string, NamedItem>();
+    const capabilities = await connection.capabilities();
+    if (!capabilities?.[this.kind.capability]) return { items, byExposedName, itemByExposedName };
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await connection.request(
+        { method: this.kind.method, params: cursor === undefined ? {} : { cursor } },
+        this.pageSchema,
+      );
+      for (const item of result.items) {
+        const name = exposedName(server, item.name, this.separator);
+        if (byExposedName.has(name)) {
+          this.logger.warn(
+            { server, name: item.name, kind: this.kind.key },
+            "two items of a backend share one aggregated name; the first is kept",
+          );
+          continue;
+        }
+        byExposedName.set(name, item.name);
+        const exposed = { ...item, name };
+        itemByExposedName.set(name, exposed);
+        items.push(exposed);
+      }
+      cursor = result.nextCursor;
+      if (cursor === undefined) break;
+    }
+    return { items, byExposedName, itemByExposedName };
+  }
+}

@@ -1,0 +1,118 @@
+import type { Clock } from "../../clock.ts";
+import { readText } from "../../http/body.ts";
+import { rateLimitHeaders } from "./headers.ts";
+import { type RatePolicy, SlidingWindowLimiter } from "./limiter.ts";
+import type { OverrideKind, RateOverride, RateOverrideStore } from "./override-store.ts";
+
+/** A JSON-RPC error answer, built by the caller's own helper (the gateway's sandboxed rpcError). */
+export type RpcErrorAnswer = (
+  status: number,
+  id: string | number | null,
+  code: number,
+  message: string,
+  headers: Record<string, string>,
+) => Response;
+
+/**
+ * MCP requests per user and server (RATE_LIMIT_MCP_MAX per RATE_LIMIT_MCP_WINDOW), with the
+ * admin's overrides: a server's own limit, and a user's own limit (which wins over the server's).
+ * One limiter per server keyed by user id, so the hot path is two map lookups (three when some
+ * user has an override) and a few arithmetic operations, with no key string built, no object
+ * allocated when the request is allowed, and no database read (overrides are read at start and
+ * kept in memory by the admin API that writes them).
+ */
+export class McpRateLimits {
+  private readonly limiters = new Map<string, SlidingWindowLimiter>();
+  private readonly serverPolicies = new Map<string, RatePolicy>();
+  private readonly userPolicies = new Map<string, RatePolicy>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly policy: RatePolicy,
+    private readonly maxKeys: number,
+    private readonly maxBodyBytes: number,
+    private readonly store?: RateOverrideStore,
+  ) {
+    for (const override of store?.all() ?? []) this.remember(override);
+  }
+
+  /** Counts one request of `userId` to server `serverId`; false when over the limit (then call `refusal`). */
+  allow(serverId: string, userId: string): boolean {
+    let limiter = this.limiters.get(serverId);
+    if (limiter === undefined) {
+      limiter = new SlidingWindowLimiter(
+        this.clock,
+        this.serverPolicies.get(serverId) ?? this.policy,
+        this.maxKeys,
+      );
+      this.limiters.set(serverId, limiter);
+    }
+    if (this.userPolicies.size === 0) return limiter.consume(userId);
+    return limiter.consume(userId, 1, this.userPolicies.get(userId));
+  }
+
+  /** The override of a server or a user, if any. */
+  override(kind: OverrideKind, id: string): RatePolicy | undefined {
+    return (kind === "server" ? this.serverPolicies : this.userPolicies).get(id);
+  }
+
+  /** Stores (or with `undefined` removes) an override; it applies from the next request. */
+  setOverride(
+    kind: OverrideKind,
+    id: string,
+    limit: { max: number; windowSeconds: number } | undefined,
+  ): void {
+    if (limit === undefined) {
+      this.store?.remove(kind, id);
+      (kind === "server" ? this.serverPolicies : this.userPolicies).delete(id);
+    } else {
+      this.store?.set({ kind, id, ...limit });
+      this.remember({ kind, id, ...limit });
+    }
+    // A server's limiter was built with its policy: the next request builds it again (counts restart).
+    if (kind === "server") this.limiters.delete(id);
+  }
+
+  private remember(override: RateOverride): void {
+    const policy = { name: this.policy.name, max: override.max, windowSeconds: override.windowSeconds };
+    (override.kind === "server" ? this.serverPolicies : this.userPolicies).set(override.id, policy);
+  }
+
+  /**
+   * The 429 for a refused request: `Retry-After` and the RateLimit headers, and a JSON-RPC error
+   * carrying the request's id (its body is read only here, on the refused path).
+   */
+  async refusal(
+    request: Request,
+    serverId: string,
+    userId: string,
+    answer: RpcErrorAnswer,
+  ): Promise<Response> {
+    const policy = this.userPolicies.get(userId) ?? this.serverPolicies.get(serverId) ?? this.policy;
+    const limiter = this.limiters.get(serverId) ?? new SlidingWindowLimiter(this.clock, policy, 1);
+    const decision = limiter.peek(userId, 1, policy);
+    const id = request.method === "POST" ? await requestId(request, this.maxBodyBytes) : null;
+    return answer(
+      429,
+      id,
+      -32000,
+      `Rate limit exceeded: at most ${policy.max} requests per ${policy.windowSeconds} s to this server; retry in ${decision.retryAfterSeconds} s`,
+      rateLimitHeaders(policy, decision),
+    );
+  }
+}
+
+async function requestId(request: Request, maxBytes: number): Promise<string | number | null> {
+  const text = await readText(request, maxBytes).catch(() => undefined);
+  if (!text?.ok) return null;
+  try {
+    const parsed: unknown = JSON.parse(text.value);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "id" in parsed) {
+      const id = (parsed as { id: unknown }).id;
+      if (typeof id === "string" || typeof id === "number") return id;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
