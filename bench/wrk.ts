@@ -29,6 +29,8 @@ export interface LoadOptions {
   connections: string;
   /** Prefix of the wrk command line (`taskset -c 0` to pin it). */
   prefix?: string[];
+  /** Lua appended to the script (a `request()` that builds other bodies, say). */
+  lua?: string;
 }
 
 function millis(text: string): number {
@@ -52,6 +54,7 @@ export async function load(
   })) {
     lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   }
+  if (options.lua !== undefined) lines.push(options.lua);
   writeFileSync(script, lines.join("\n"));
   const cpuBefore = cpuMicros(target.pid);
   const proc = Bun.spawn(

@@ -1,5 +1,7 @@
+import type { z } from "zod";
 import type { AppContext } from "../context.ts";
-import { jsonError } from "../http/errors.ts";
+import { readJson } from "../http/body.ts";
+import { json, jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import type { Principal } from "../identity/user-service.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
@@ -40,4 +42,44 @@ export async function requireAdmin(ctx: AppContext, request: Request): Promise<P
     }
   }
   return identity.principal;
+}
+
+/** An admin's request and its JSON body, read with `schema` once the admin is authorised. */
+export interface AdminJsonRequest<Body> {
+  admin: Principal;
+  body: Body;
+}
+
+/**
+ * `requireAdmin`, then the JSON body read and validated with `schema` (`readJson`): the admin and
+ * the body, or the first error response.
+ */
+export async function requireAdminJson<S extends z.ZodType>(
+  ctx: AppContext,
+  request: Request,
+  schema: S,
+): Promise<AdminJsonRequest<z.output<S>> | Response> {
+  const admin = await requireAdmin(ctx, request);
+  if (admin instanceof Response) return admin;
+  const body = await readJson(request, schema, ctx.config.maxBodyBytes);
+  if (!body.ok) return body.response;
+  return { admin, body: body.value };
+}
+
+/**
+ * The handler of an admin API's `GET …/:id`: the item `find` returns, as `render` shows it, or 404
+ * "no such {noun}".
+ */
+export function adminItemHandler<Item>(
+  ctx: AppContext,
+  find: (id: string) => Item | undefined,
+  render: (item: Item) => unknown,
+  noun: string,
+) {
+  return async ({ request, params }: { request: Request; params: { id: string } }): Promise<Response> => {
+    const admin = await requireAdmin(ctx, request);
+    if (admin instanceof Response) return admin;
+    const item = find(params.id);
+    return item ? json(render(item)) : jsonError(404, "not_found", `no such ${noun}`);
+  };
 }

@@ -37,6 +37,11 @@ const HEALTH_MAX_MESSAGE_BYTES = 1024 * 1024;
 export class HealthMonitor {
   private readonly results = new Map<string, ServerHealth>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly listeners: ((
+    server: McpServer,
+    result: ServerHealth,
+    previous: ServerHealth | undefined,
+  ) => void)[] = [];
 
   constructor(
     private readonly registry: ServerRegistry,
@@ -51,6 +56,13 @@ export class HealthMonitor {
     },
   ) {
     registry.onChange((id) => this.results.delete(id));
+  }
+
+  /** Called after each check of a server that still exists (the aggregated catalog refreshes on it). */
+  onResult(
+    listener: (server: McpServer, result: ServerHealth, previous: ServerHealth | undefined) => void,
+  ): void {
+    this.listeners.push(listener);
   }
 
   get(serverId: string): ServerHealth {
@@ -116,7 +128,10 @@ export class HealthMonitor {
         "backend health changed",
       );
     }
-    if (this.registry.byId(server.id)) this.results.set(server.id, result);
+    if (this.registry.byId(server.id)) {
+      this.results.set(server.id, result);
+      for (const listener of this.listeners) listener(server, result, previous);
+    }
     return result;
   }
 

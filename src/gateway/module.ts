@@ -167,9 +167,14 @@ export function createGateway(ctx: AppContext): Gateway {
       sessionMaxPerUser: config.aggregateSessionMaxPerUser,
       eventBuffer: config.aggregateEventBuffer,
       pageSize: config.aggregatePageSize,
+      catalogStaleMs: config.healthCheckIntervalMs,
     },
   );
   ctx.onClose(() => aggregate.close());
+  // Access or a backend's health changed: the aggregated sessions' lists follow (and are told).
+  policy.onChange((users) => aggregate.permissionsChanged(users));
+  ctx.users.onRoleChanged((userId) => policy.userChanged(userId));
+  health.onResult((server, result) => void aggregate.healthChecked(server, result));
   let started = false;
   return {
     registry,

@@ -2,6 +2,7 @@ import type { Clock } from "../clock.ts";
 import { readDeclaredText, readText } from "../http/body.ts";
 import { corsHeaders, originAllowed } from "../http/cors.ts";
 import { isEventStream } from "../http/event-stream.ts";
+import { jsonRpcRequestId } from "../http/json-rpc-id.ts";
 import { declaredTooLarge } from "../http/request-hooks.ts";
 import { searchOf } from "../http/url-parts.ts";
 import type { Logger } from "../logger.ts";
@@ -429,15 +430,5 @@ function notFound(): Response {
 
 /** The id of a single JSON-RPC request body, or null (notification, batch, not JSON, no body). */
 function jsonRpcId(body: string | undefined): JsonRpcId {
-  if (body === undefined) return null;
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "id" in parsed) {
-      const id = (parsed as { id: unknown }).id;
-      if (typeof id === "string" || typeof id === "number") return id;
-    }
-  } catch {
-    return null;
-  }
-  return null;
+  return body === undefined ? null : jsonRpcRequestId(body);
 }

@@ -28,6 +28,7 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$/;
 export class UserService {
   private readonly principals = new Map<string, Principal | null>();
   private readonly endedListeners: ((userId: string) => void)[] = [];
+  private readonly roleListeners: ((userId: string) => void)[] = [];
   /** A hash to verify against when the user does not exist, so both cases cost the same. */
   private dummyHash: Promise<string> | undefined;
 
@@ -144,9 +145,21 @@ export class UserService {
     for (const listener of this.endedListeners) listener(userId);
   }
 
+  /** Called after a user's admin role or active state was updated (what access decisions read). */
+  onRoleChanged(listener: (userId: string) => void): void {
+    this.roleListeners.push(listener);
+  }
+
   update(id: string, patch: { isActive?: boolean; isAdmin?: boolean; email?: string }): UserRow | undefined {
+    const before = this.principals.get(id) ?? undefined;
     const row = this.store.update(id, { ...patch, updatedAt: this.clock.now() });
     this.principals.delete(id);
+    const changed =
+      row !== undefined &&
+      (before === undefined || before.isAdmin !== row.isAdmin || before.isActive !== row.isActive);
+    if (changed && (patch.isAdmin !== undefined || patch.isActive !== undefined)) {
+      for (const listener of this.roleListeners) listener(id);
+    }
     return row;
   }
 

@@ -21,6 +21,12 @@ export interface AccessDecision {
   toolAllowed: ((tool: string) => boolean) | undefined;
 }
 
+/**
+ * Whose access may have changed: these users, or "all" (a server's `open_to_all`, a server created
+ * or deleted). Listeners hear it after the change is applied: a decision asked then sees it.
+ */
+export type PolicyChange = readonly string[] | "all";
+
 export type GrantInput = Pick<
   Grant,
   "serverId" | "principalType" | "principalId" | "allowedTools" | "deniedTools"
@@ -47,6 +53,7 @@ export class AccessPolicy {
   private readonly grantsById = new Map<string, Grant>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly decisions = new Map<string, Map<string, AccessDecision>>();
+  private readonly listeners: ((users: PolicyChange) => void)[] = [];
 
   constructor(
     private readonly store: PolicyStore,
@@ -72,6 +79,19 @@ export class AccessPolicy {
       perUser.set(server.id, decision);
     }
     return decision;
+  }
+
+  /**
+   * Called after every change of access (a grant given or revoked, a membership, a group, a user
+   * deleted or their role changed, a server changed) with the users it may concern.
+   */
+  onChange(listener: (users: PolicyChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A user's principal changed (admin role, active state): their decisions may differ now. */
+  userChanged(userId: string): void {
+    this.changed([userId]);
   }
 
   canUse(server: McpServer, principal: Principal): boolean {
@@ -117,7 +137,7 @@ export class AccessPolicy {
     const grant: Grant = { ...input, id: `grant_${Bun.randomUUIDv7()}`, createdAt: now, updatedAt: now };
     this.store.insertGrant(toRow(grant));
     this.remember(grant);
-    this.changed();
+    this.changed(this.usersOf(grant));
     return grant;
   }
 
@@ -126,7 +146,7 @@ export class AccessPolicy {
     if (grant === undefined) return false;
     this.store.deleteGrant(id);
     this.forget(grant);
-    this.changed();
+    this.changed(this.usersOf(grant));
     return true;
   }
 
@@ -157,24 +177,25 @@ export class AccessPolicy {
   addMember(groupId: string, userId: string): void {
     this.store.addMember(groupId, userId, this.clock.now());
     this.groupSet(userId).add(groupId);
-    this.changed();
+    this.changed([userId]);
   }
 
   removeMember(groupId: string, userId: string): boolean {
     const removed = this.store.removeMember(groupId, userId);
     this.groupsOfUser.get(userId)?.delete(groupId);
-    this.changed();
+    this.changed([userId]);
     return removed;
   }
 
   /** Deletes a group with its memberships and grants. */
   removeGroup(groupId: string): boolean {
+    const members = this.membersOf(groupId);
     const removed = this.store.deleteGroup(groupId);
     for (const groupIds of this.groupsOfUser.values()) groupIds.delete(groupId);
     for (const grant of [...this.grantsById.values()]) {
       if (grant.principalType === "group" && grant.principalId === groupId) this.forget(grant);
     }
-    this.changed();
+    this.changed(members);
     return removed;
   }
 
@@ -185,7 +206,7 @@ export class AccessPolicy {
       if (grant.principalType === "user" && grant.principalId === userId) this.forget(grant);
     }
     this.groupsOfUser.delete(userId);
-    this.changed();
+    this.changed([userId]);
   }
 
   /** A server created, changed (`open_to_all`) or deleted (its grants go with it). */
@@ -194,7 +215,7 @@ export class AccessPolicy {
       this.store.deleteGrantsOfServer(serverId);
       for (const grant of this.grantsOf(serverId)) this.forget(grant);
     }
-    this.changed();
+    this.changed("all");
   }
 
   private compute(server: McpServer, userId: string): AccessDecision {
@@ -213,8 +234,20 @@ export class AccessPolicy {
     };
   }
 
-  private changed(): void {
+  private changed(users: PolicyChange): void {
     this.decisions.clear();
+    for (const listener of this.listeners) listener(users);
+  }
+
+  /** The users a grant concerns: its user, or its group's members. */
+  private usersOf(grant: Grant): string[] {
+    return grant.principalType === "user" ? [grant.principalId] : this.membersOf(grant.principalId);
+  }
+
+  private membersOf(groupId: string): string[] {
+    const members: string[] = [];
+    for (const [userId, groupIds] of this.groupsOfUser) if (groupIds.has(groupId)) members.push(userId);
+    return members;
   }
 
   private remember(grant: Grant): void {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { collect, freePort, ROOT, waitFor } from "../executable/helpers.ts";
+import { collect, freePort, ROOT, runToEnd, waitFor } from "../executable/helpers.ts";
 
 let dir = "";
 let emptyEnvFile = "";
@@ -19,19 +19,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function cli(args: string[], options: { env?: Record<string, string>; stdin?: string } = {}) {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", ...args], {
+  return runToEnd([process.execPath, "src/main.ts", ...args], {
     cwd: ROOT,
     env: options.env ?? {},
-    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
+    stdin: options.stdin,
   });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
 }
 
 const COMMANDS = ["start", "create-admin", "init-db", "rotate-keys", "healthcheck", "version"];

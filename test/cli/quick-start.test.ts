@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { collect, freePort, ROOT } from "../executable/helpers.ts";
+import { collect, freePort, ROOT, runToEnd } from "../executable/helpers.ts";
 import { spawnGateway } from "./start-helpers.ts";
 
 let dir = "";
@@ -26,19 +26,11 @@ function quickStartBlocks(): string[] {
 }
 
 async function bash(script: string, env: Record<string, string>) {
-  const proc = Bun.spawn(["bash", "-c", script], {
+  return runToEnd(["bash", "-c", script], {
     cwd: ROOT,
     // `bun` as the README runs it: the one running this test, first on the PATH.
     env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? "/usr/bin:/bin"}`, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
   });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
 }
 
 test("from the start to a tool called through the gateway, as the README says", async () => {

@@ -2,7 +2,7 @@
 // empty --env-file so a developer's .env cannot change the outcome.
 
 import { join } from "node:path";
-import { collect, freePort, ROOT, waitFor } from "../executable/helpers.ts";
+import { collect, freePort, ROOT, runToEnd, waitFor } from "../executable/helpers.ts";
 
 export interface LogLine {
   level: string;
@@ -17,19 +17,11 @@ export async function runCommand(
   emptyEnvFile: string,
   stdin?: string,
 ) {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", ...args, "--env-file", emptyEnvFile], {
+  return runToEnd([process.execPath, "src/main.ts", ...args, "--env-file", emptyEnvFile], {
     cwd: ROOT,
     env,
-    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
+    stdin,
   });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
 }
 
 /** `start` as a user runs it, with its data in `dataDir`; stopped with SIGTERM by stop(). */

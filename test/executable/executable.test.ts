@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { buildExecutable, collect, freePort, waitFor } from "./helpers.ts";
+import { buildExecutable, collect, freePort, runToEnd, waitFor } from "./helpers.ts";
 
 const PASSWORD = "Sm0ke!test-Passw0rd";
 let binary = "";
@@ -36,19 +36,7 @@ interface Launch {
 }
 
 async function run(launch: Launch, args: string[], stdin?: string) {
-  const proc = Bun.spawn([...launch.prefix, ...args], {
-    cwd: launch.cwd,
-    env: launch.env,
-    stdin: stdin === undefined ? "ignore" : new Blob([stdin]),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [code, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  return { code, stdout, stderr };
+  return runToEnd([...launch.prefix, ...args], { cwd: launch.cwd, env: launch.env, stdin });
 }
 
 /** start, /healthz, create-admin --password-stdin, POST /auth/login, healthcheck, SIGTERM. */

@@ -58,3 +58,30 @@ export function collect(stream: ReadableStream<Uint8Array>): { text: () => strin
   })();
   return { text: () => text, done };
 }
+
+/** What a process run to its end said: its exit code and its whole stdout and stderr. */
+export interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` to its end with `stdin` (none when undefined) and collects its output. */
+export async function runToEnd(
+  argv: string[],
+  options: { cwd: string; env: Record<string, string>; stdin?: string },
+): Promise<Finished> {
+  const proc = Bun.spawn(argv, {
+    cwd: options.cwd,
+    env: options.env,
+    stdin: options.stdin === undefined ? "ignore" : new Blob([options.stdin]),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [code, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  return { code, stdout, stderr };
+}

@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateMessageRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { adminAndUser, INITIALIZE, postMessage, sdkClient, tokenFor } from "../gateway/helpers.ts";
+import { INITIALIZE, postMessage, sdkClient, tokenFor } from "../gateway/helpers.ts";
 import { jsonInit } from "../support/context.ts";
-import { type ListeningGateway, listeningGateway } from "../support/server.ts";
-import { alive, gatewayOf, gone, stdioServer, textOf } from "./helpers.ts";
+import { alive, gatewayOf, gone, stdioGatewayPerTest, stdioServer, textOf } from "./helpers.ts";
 
-let gateway: ListeningGateway | undefined;
-afterEach(async () => {
-  await gateway?.close();
-  gateway = undefined;
-});
-
-async function start(env: Record<string, string> = {}) {
-  gateway = await listeningGateway({
-    MCP_SSE_KEEPALIVE_MS: "60000",
-    MCP_STDIO_RESTART_BACKOFF_MS: "0",
-    ...env,
-  });
-  const setup = await adminAndUser(gateway);
-  return { gateway, setup };
-}
+const start = stdioGatewayPerTest();
 
 type Client = Awaited<ReturnType<typeof sdkClient>>["client"];
 const pidOf = async (client: Client) => Number(textOf(await client.callTool({ name: "pid", arguments: {} })));

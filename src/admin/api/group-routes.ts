@@ -1,10 +1,9 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
-import { readJson } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import type { GroupRow } from "../../policy/policy-store.ts";
-import { requireAdmin } from "../guard.ts";
+import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
 import { readListQuery } from "./list-query.ts";
 import { createGroupSchema, patchGroupSchema } from "./policy-schema.ts";
 
@@ -38,31 +37,27 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
     .post(
       BASE,
       async ({ request }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, createGroupSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
-        const result = groups.create(body.value);
+        const authorised = await requireAdminJson(ctx, request, createGroupSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body } = authorised;
+        const result = groups.create(body);
         if (!result.ok) return jsonError(result.status, "conflict", result.message);
         ctx.logger.info({ groupId: result.group.id, by: admin.id }, "group created");
         return json(detail(result.group), 201);
       },
       NO_PARSE,
     )
-    .get(`${BASE}/:id`, async ({ request, params }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      const group = groups.byId(params.id);
-      return group ? json(detail(group)) : jsonError(404, "not_found", "no such group");
-    })
+    .get(
+      `${BASE}/:id`,
+      adminItemHandler(ctx, (id) => groups.byId(id), detail, "group"),
+    )
     .patch(
       `${BASE}/:id`,
       async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, patchGroupSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
-        const result = groups.update(params.id, body.value);
+        const authorised = await requireAdminJson(ctx, request, patchGroupSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body } = authorised;
+        const result = groups.update(params.id, body);
         if (!result.ok) {
           return jsonError(result.status, result.status === 404 ? "not_found" : "conflict", result.message);
         }

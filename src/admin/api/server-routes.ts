@@ -3,9 +3,8 @@ import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
 import type { McpServer } from "../../gateway/types.ts";
-import { readJson } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
-import { requireAdmin } from "../guard.ts";
+import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
 import { createServerSchema, patchServerSchema, toServerInput } from "./server-schema.ts";
 import { commandProblem, stdioView } from "./stdio-view.ts";
 
@@ -87,11 +86,10 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     .post(
       BASE,
       async ({ request }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, createServerSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
-        const input = toServerInput(body.value) as ServerInput;
+        const authorised = await requireAdminJson(ctx, request, createServerSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body } = authorised;
+        const input = toServerInput(body) as ServerInput;
         const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
         const result = await registry.create(input);
@@ -101,20 +99,17 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
       },
       NO_PARSE,
     )
-    .get(`${BASE}/:id`, async ({ request, params }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      const server = registry.byId(params.id);
-      return server ? json(view(server)) : jsonError(404, "not_found", "no such server");
-    })
+    .get(
+      `${BASE}/:id`,
+      adminItemHandler(ctx, (id) => registry.byId(id), view, "server"),
+    )
     .patch(
       `${BASE}/:id`,
       async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, patchServerSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
-        const input = toServerInput(body.value);
+        const authorised = await requireAdminJson(ctx, request, patchServerSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body } = authorised;
+        const input = toServerInput(body);
         const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
         const result = await registry.update(params.id, input);

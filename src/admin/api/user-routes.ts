@@ -1,11 +1,10 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
-import { readJson } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { endUserCredentials } from "../../identity/user-credentials.ts";
 import { publicUser } from "../../identity/user-service.ts";
-import { requireAdmin } from "../guard.ts";
+import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
 import { readListQuery } from "./list-query.ts";
 import { createUserSchema, patchUserSchema, type UserPatch } from "./user-schema.ts";
 
@@ -47,15 +46,14 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
     .post(
       BASE,
       async ({ request }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, createUserSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
+        const authorised = await requireAdminJson(ctx, request, createUserSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body } = authorised;
         const result = await users.create({
-          username: body.value.username,
-          email: body.value.email,
-          password: body.value.password,
-          isAdmin: body.value.is_admin ?? false,
+          username: body.username,
+          email: body.email,
+          password: body.password,
+          isAdmin: body.is_admin ?? false,
         });
         if (!result.ok) {
           return result.kind === "conflict"
@@ -67,22 +65,18 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
       },
       NO_PARSE,
     )
-    .get(`${BASE}/:id`, async ({ request, params }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      const user = users.byId(params.id);
-      return user ? json(publicUser(user)) : jsonError(404, "not_found", "no such user");
-    })
+    .get(
+      `${BASE}/:id`,
+      adminItemHandler(ctx, (id) => users.byId(id), publicUser, "user"),
+    )
     .patch(
       `${BASE}/:id`,
       async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const body = await readJson(request, patchUserSchema, ctx.config.maxBodyBytes);
-        if (!body.ok) return body.response;
+        const authorised = await requireAdminJson(ctx, request, patchUserSchema);
+        if (authorised instanceof Response) return authorised;
+        const { admin, body: patch } = authorised;
         const current = users.byId(params.id);
         if (!current) return jsonError(404, "not_found", "no such user");
-        const patch = body.value;
         const refused = guardSelf(admin.id, current.id, patch);
         if (refused) return refused;
         if (patch.password !== undefined) {

@@ -18,6 +18,9 @@ export interface AccessDecider {
  * request, so a grant or a server change applies at once.
  */
 export class ServerAccess {
+  /** Servers the last health check found offline: left out of lists without being asked. */
+  private readonly offline = new Set<string>();
+
   constructor(
     private readonly registry: ServerRegistry,
     private readonly policy?: AccessDecider,
@@ -34,7 +37,25 @@ export class ServerAccess {
     return this.registry.list().filter((server) => this.allows(server, caller));
   }
 
-  private allows(server: McpServer, caller: Caller): boolean {
+  /** The caller's servers whose items a list shows: not those the health check found offline. */
+  listable(caller: Caller): McpServer[] {
+    const servers = this.servers(caller);
+    return this.offline.size === 0 ? servers : servers.filter((server) => !this.offline.has(server.id));
+  }
+
+  /** Records a health check's verdict; true when it differs from the one recorded. */
+  markOffline(serverId: string, offline: boolean): boolean {
+    if (this.offline.has(serverId) === offline) return false;
+    if (offline) this.offline.add(serverId);
+    else this.offline.delete(serverId);
+    return true;
+  }
+
+  isOffline(serverId: string): boolean {
+    return this.offline.has(serverId);
+  }
+
+  allows(server: McpServer, caller: Caller): boolean {
     if (!server.enabled) return false;
     if (!server.authRequired) return true;
     if (!this.registry.canAccess(server, caller.principal)) return false;

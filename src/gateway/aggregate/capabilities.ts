@@ -9,12 +9,17 @@ import { errorText } from "./routing.ts";
  * changes: a client's initialize asks a backend only the first time.
  */
 export class CapabilityCache {
-  private readonly known = new Map<string, ServerCapabilities>();
+  private readonly offered = new Map<string, ServerCapabilities>();
 
   constructor(private readonly logger: Logger) {}
 
+  /** What the backend offered when last connected (undefined: not learnt yet). */
+  known(serverId: string): ServerCapabilities | undefined {
+    return this.offered.get(serverId);
+  }
+
   invalidate(serverId: string): void {
-    this.known.delete(serverId);
+    this.offered.delete(serverId);
   }
 
   /**
@@ -40,11 +45,11 @@ export class CapabilityCache {
     server: McpServer,
     connections: BackendConnections,
   ): Promise<ServerCapabilities | undefined> {
-    const known = this.known.get(server.id);
+    const known = this.offered.get(server.id);
     if (known) return known;
     try {
       const learnt = await connections.get(server).capabilities();
-      if (learnt) this.known.set(server.id, learnt);
+      if (learnt) this.offered.set(server.id, learnt);
       return learnt;
     } catch (error) {
       this.logger.warn(

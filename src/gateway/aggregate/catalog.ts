@@ -41,12 +41,15 @@ export class NamedCatalog {
   private readonly entries = new Map<string, ServerItems>();
   private readonly pending = new Map<string, Promise<ServerItems>>();
   private readonly generations = new Map<string, number>();
+  /** When each cached entry was fetched (clock time). */
+  private readonly fetchedAt = new Map<string, number>();
   private readonly pageSchema: z.ZodType<{ items: NamedItem[]; nextCursor?: string | undefined }>;
 
   constructor(
     private readonly kind: CatalogKind,
     private readonly separator: string,
     private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
   ) {
     this.pageSchema = z
       .looseObject({ [kind.key]: z.array(NamedItemSchema), nextCursor: z.string().optional() })
@@ -70,7 +73,7 @@ export class NamedCatalog {
       const generation = this.generations.get(id) ?? 0;
       const started: Promise<ServerItems> = this.fetch(connection)
         .then((items) => {
-          if ((this.generations.get(id) ?? 0) === generation) this.entries.set(id, items);
+          if ((this.generations.get(id) ?? 0) === generation) this.store(id, items);
           return items;
         })
         .finally(() => {
@@ -82,10 +85,39 @@ export class NamedCatalog {
     return pending;
   }
 
+  /** How long ago the cached entry was fetched (undefined: none cached). */
+  age(serverId: string): number | undefined {
+    const at = this.fetchedAt.get(serverId);
+    return at === undefined || !this.entries.has(serverId) ? undefined : this.now() - at;
+  }
+
+  /**
+   * Fetches the backend's items again through this connection and caches them; true when they
+   * differ from what was cached (nothing cached: when there are any). An invalidation while
+   * fetching (the server changed, it said its list changed) wins: the items are dropped, false.
+   */
+  async refresh(connection: BackendConnection): Promise<boolean> {
+    const id = connection.server.id;
+    const generation = this.generations.get(id) ?? 0;
+    const before = this.entries.get(id);
+    const fresh = await this.fetch(connection);
+    if ((this.generations.get(id) ?? 0) !== generation) return false;
+    // A list asked meanwhile filled the entry with what it fetched: kept; told all the same.
+    if (this.entries.get(id) === before) this.store(id, fresh);
+    if (!before) return fresh.items.length > 0;
+    return Bun.deepEquals(before.items, fresh.items) === false;
+  }
+
   invalidate(serverId: string): void {
+    this.fetchedAt.delete(serverId);
     this.entries.delete(serverId);
     this.pending.delete(serverId);
     this.generations.set(serverId, (this.generations.get(serverId) ?? 0) + 1);
+  }
+
+  private store(id: string, items: ServerItems): void {
+    this.entries.set(id, items);
+    this.fetchedAt.set(id, this.now());
   }
 
   private async fetch(connection: BackendConnection): Promise<ServerItems> {

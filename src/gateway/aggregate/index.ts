@@ -2,10 +2,13 @@ import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../logger.ts";
 import type { KeyStore } from "../../oauth/keys.ts";
 import type { ResourceCatalog } from "../../oauth/resources.ts";
+import type { PolicyChange } from "../../policy/access-policy.ts";
 import type { BackendAuth } from "../backend-auth.ts";
 import type { CachedBearer } from "../bearer-cache.ts";
+import type { ServerHealth } from "../health.ts";
 import type { ServerRegistry } from "../registry.ts";
 import { type StdioProcessPool, stdioClientTransport } from "../stdio/index.ts";
+import type { McpServer } from "../types.ts";
 import type { BackendAddressGuard } from "../url-guard.ts";
 import { type AccessDecider, ServerAccess } from "./access.ts";
 import type { ListKind } from "./backend-connection.ts";
@@ -18,7 +21,7 @@ import { AggregateEndpoint } from "./endpoint.ts";
 import { AggregateLogging } from "./logging.ts";
 import { AggregatePrompts } from "./prompts.ts";
 import { AggregateResources } from "./resources.ts";
-import { NamedRouter } from "./routing.ts";
+import { errorText, NamedRouter } from "./routing.ts";
 import { AggregateSession } from "./session.ts";
 import { MemoryAggregateSessionStore } from "./session-store.ts";
 import { AggregateTools } from "./tools.ts";
@@ -50,10 +53,27 @@ export interface AggregateOptions {
   sessionMaxPerUser: number;
   eventBuffer: number;
   pageSize: number;
+  /**
+   * A cached tool or prompt list older than this is fetched again on a successful health check,
+   * unless its backend announces its changes itself (`listChanged`).
+   */
+  catalogStaleMs: number;
 }
 
 export interface Aggregate {
   endpoint: AggregateEndpoint;
+  /**
+   * Access changed for these users (or all): their sessions close their connections to servers
+   * they may no longer use and hear `list_changed`; their next lists are decided afresh.
+   */
+  permissionsChanged(users: PolicyChange): void;
+  /**
+   * A health check of a server ended. Offline: its tools and prompts leave the lists (not asked
+   * until it is back) and the sessions that may use it hear `list_changed`. Back online: its lists
+   * are fetched again. Online and a cached list stale: fetched again. Announced only when a list
+   * changed; nothing is asked of a backend otherwise.
+   */
+  healthChecked(server: McpServer, result: ServerHealth): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,8 +91,8 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
   const { registry, logger } = deps;
   const access = new ServerAccess(registry, deps.policy);
   const catalogs = {
-    tools: new NamedCatalog(TOOLS, options.separator, logger),
-    prompts: new NamedCatalog(PROMPTS, options.separator, logger),
+    tools: new NamedCatalog(TOOLS, options.separator, logger, () => deps.clock.now()),
+    prompts: new NamedCatalog(PROMPTS, options.separator, logger, () => deps.clock.now()),
   };
   const capabilities = new CapabilityCache(logger);
   const tools = new AggregateTools(
@@ -99,6 +119,7 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
   };
   registry.onChange((serverId) => {
     capabilities.invalidate(serverId);
+    access.markOffline(serverId, false);
     for (const session of sessions.all()) session.dropServer(serverId);
     listChanged(serverId, "tools");
     listChanged(serverId, "prompts");
@@ -153,5 +174,82 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
       maxBodyBytes: options.maxBodyBytes,
     },
   );
-  return { endpoint, close: () => sessions.closeAll() };
+
+  const announce = (server: McpServer, kinds: ListKind[]) => {
+    if (kinds.length === 0) return;
+    for (const session of sessions.all()) {
+      if (!access.allows(server, session.caller)) continue;
+      for (const kind of kinds) session.listChanged(kind);
+    }
+  };
+
+  const permissionsChanged = (users: PolicyChange) => {
+    const only = users === "all" ? undefined : new Set(users);
+    for (const session of sessions.all()) {
+      if (only && !only.has(session.owner)) continue;
+      for (const connection of session.connectionsNow()) {
+        if (!access.allows(connection.server, session.caller)) session.dropServer(connection.server.id);
+      }
+      session.listChanged("tools");
+      session.listChanged("prompts");
+      session.listChanged("resources");
+    }
+  };
+
+  const refreshing = new Set<string>();
+  const healthChecked = async (server: McpServer, result: ServerHealth) => {
+    // A server changed since the check began was re-listed and announced by its change.
+    if (registry.byId(server.id) !== server) return;
+    if (result.status === "offline") {
+      if (!access.markOffline(server.id, true)) return;
+      const kinds: ListKind[] = [];
+      for (const kind of ["tools", "prompts"] as const) {
+        if ((catalogs[kind].cached(server.id)?.items.length ?? 0) > 0) kinds.push(kind);
+        catalogs[kind].invalidate(server.id);
+      }
+      if (capabilities.known(server.id)?.resources) kinds.push("resources");
+      announce(server, kinds);
+      return;
+    }
+    const cameBack = access.markOffline(server.id, false);
+    const offered = capabilities.known(server.id);
+    const kinds = (["tools", "prompts"] as const).filter((kind) => {
+      if (cameBack) return true;
+      const age = catalogs[kind].age(server.id);
+      if (age === undefined || age < options.catalogStaleMs) return false;
+      // A backend that announces its list changes is believed: its cached list is current.
+      return !offered?.[kind]?.listChanged;
+    });
+    if (kinds.length === 0 || refreshing.has(server.id)) return;
+    const session = [...sessions.all()].find((one) => access.allows(server, one.caller));
+    if (!session) {
+      // Nobody to tell: the next list fetches them.
+      for (const kind of kinds) catalogs[kind].invalidate(server.id);
+      return;
+    }
+    refreshing.add(server.id);
+    try {
+      const connection = session.connection(server);
+      const changed: ListKind[] = [];
+      for (const kind of kinds) {
+        try {
+          if (await catalogs[kind].refresh(connection)) changed.push(kind);
+        } catch (error) {
+          logger.debug({ server: server.name, kind, err: errorText(error) }, "catalog refresh failed");
+          catalogs[kind].invalidate(server.id);
+        }
+      }
+      if (cameBack && capabilities.known(server.id)?.resources) changed.push("resources");
+      announce(server, changed);
+    } finally {
+      refreshing.delete(server.id);
+    }
+  };
+
+  return {
+    endpoint,
+    permissionsChanged,
+    healthChecked,
+    close: () => sessions.closeAll(),
+  };
 }

@@ -25,10 +25,11 @@ export class NamedRouter {
 
   /**
    * Every item of every server the caller may use, in server-name order. A backend that fails is
-   * left out (and logged); the others still answer.
+   * left out (and logged), and one the last health check found offline is not asked; the others
+   * still answer.
    */
   async list(session: AggregateSession): Promise<NamedItem[]> {
-    const servers = this.access.servers(session.caller);
+    const servers = this.access.listable(session.caller);
     const answers = await Promise.allSettled(servers.map((server) => this.serverItems(session, server)));
     const items: NamedItem[] = [];
     answers.forEach((answer, index) => {

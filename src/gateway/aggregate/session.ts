@@ -50,6 +50,8 @@ export class AggregateSession {
   /** The calls in flight per server, newest last: where that backend's logging messages go. */
   private readonly inflight = new Map<string, Extra[]>();
   private closed = false;
+  /** Lists announced changed during this tick: each is told once however many changes came. */
+  private readonly changedLists = new Set<ListKind>();
 
   constructor(private readonly options: SessionOptions) {
     this.owner = options.owner;
@@ -162,11 +164,24 @@ export class AggregateSession {
   /** Tells the client (on its GET stream, if open) that a list changed, when it was told that one may. */
   listChanged(kind: ListKind): void {
     if (this.closed) return;
-    if (kind === "tools") this.server.sendToolListChanged().catch(() => {});
-    else if (kind === "prompts" && this.capabilities.prompts)
-      this.server.sendPromptListChanged().catch(() => {});
-    else if (kind === "resources" && this.capabilities.resources)
-      this.server.sendResourceListChanged().catch(() => {});
+    if (
+      (kind === "prompts" && !this.capabilities.prompts) ||
+      (kind === "resources" && !this.capabilities.resources)
+    )
+      return;
+    if (this.changedLists.size === 0) queueMicrotask(() => this.announceLists());
+    this.changedLists.add(kind);
+  }
+
+  private announceLists(): void {
+    const kinds = [...this.changedLists];
+    this.changedLists.clear();
+    if (this.closed) return;
+    for (const kind of kinds) {
+      if (kind === "tools") this.server.sendToolListChanged().catch(() => {});
+      else if (kind === "prompts") this.server.sendPromptListChanged().catch(() => {});
+      else this.server.sendResourceListChanged().catch(() => {});
+    }
   }
 
   /**

@@ -1,46 +1,22 @@
 import type { Clock } from "../../clock.ts";
 import { randomToken } from "../../crypto/random.ts";
-import { acceptsEventStream } from "../../http/event-stream.ts";
 import type { Logger } from "../../logger.ts";
-import { rpcError } from "../rpc-error.ts";
 import type { SessionStore } from "../sessions.ts";
-import { withSseKeepAlive } from "../sse-keepalive.ts";
 import type { McpServer } from "../types.ts";
-import { isRequest, type JsonRpcId, type JsonRpcMessage, parseMessage } from "./messages.ts";
-import { LegacySession, type MessageSink } from "./session.ts";
+import type { JsonRpcId, JsonRpcMessage } from "./messages.ts";
+import { LegacySession } from "./session.ts";
+import { type BridgedCall, httpError, SessionBridge, type SessionBridgeOptions } from "./session-bridge.ts";
 import { LegacyUpstream, UpstreamError } from "./upstream.ts";
 
-export interface LegacyBridgeOptions {
-  maxSessions: number;
-  /** Most bridged sessions of one owner; beyond it their own least recently used one is closed. */
-  maxSessionsPerUser: number;
-  /** A bridged session unused this long is closed (its backend connection with it). */
-  idleMs: number;
-  maxBacklog: number;
+export interface LegacyBridgeOptions extends SessionBridgeOptions {
   maxMessageBytes: number;
-  sseKeepAliveMs: number;
 }
 
 /** What the proxy hands over once the caller is authenticated, authorised and owns the session. */
-export interface LegacyCall {
-  method: "GET" | "POST" | "DELETE";
-  body: string | undefined;
-  sessionId: string | null;
-  accept: string;
-  signal: AbortSignal;
+export interface LegacyCall extends BridgedCall {
   /** Backend credential and user-context headers for this call. */
   backendHeaders: Record<string, string>;
-  owner: string;
 }
-
-const SSE_HEADERS = {
-  "Content-Type": "text/event-stream",
-  "Cache-Control": "no-cache",
-  "X-Accel-Buffering": "no",
-};
-const ENCODER = new TextEncoder();
-const SWEEP_EVERY_MS = 60_000;
-const OPENING_COMMENT = ENCODER.encode(": open\n\n");
 
 /**
  * Serves Streamable HTTP to clients for backends that speak only the legacy HTTP+SSE transport
@@ -49,274 +25,60 @@ const OPENING_COMMENT = ENCODER.encode(": open\n\n");
  * notifications and server requests that belong to it, streamed back as SSE (or JSON when the
  * client accepts only JSON); GET opens the stream for everything else; DELETE closes both sides.
  */
-export class LegacySseBridge {
-  private readonly sessions = new Map<string, LegacySession>();
-  private lastSweep = 0;
-
+export class LegacySseBridge extends SessionBridge<LegacyCall> {
   constructor(
-    private readonly owners: SessionStore,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly options: LegacyBridgeOptions,
-  ) {}
-
-  async handle(server: McpServer, call: LegacyCall): Promise<Response> {
-    this.sweep();
-    if (call.sessionId === null) {
-      if (call.method !== "POST")
-        return httpError(400, null, "Bad Request: Mcp-Session-Id header is required");
-      return this.initialize(server, call);
-    }
-    const session = this.sessions.get(key(server.name, call.sessionId));
-    if (!session || session.closed || session.owner !== call.owner) {
-      return httpError(404, null, "Session not found");
-    }
-    session.lastUsed = this.clock.now();
-    if (call.method === "DELETE") {
-      this.end(session, "deleted by the client");
-      return new Response(null, { status: 200 });
-    }
-    if (call.method === "GET") return this.standalone(session, call);
-    return this.forward(session, call);
+    owners: SessionStore,
+    clock: Clock,
+    logger: Logger,
+    private readonly legacyOptions: LegacyBridgeOptions,
+  ) {
+    super(owners, clock, logger, legacyOptions, {
+      ownerQuotaReason: "too many bridged sessions of this user",
+      fullRefusal: (max) =>
+        `the gateway bridges as many legacy SSE sessions as it may (MCP_LEGACY_SSE_MAX_SESSIONS=${max}); try again later`,
+    });
   }
 
-  /** Closes every bridged session (the gateway is stopping). */
-  closeAll(): void {
-    for (const session of this.sessions.values()) this.end(session, "the gateway is stopping");
-  }
-
-  /** Closes the sessions of a server that was changed or removed (its URL or credential may differ). */
-  closeServer(serverId: string): void {
-    for (const session of this.sessions.values()) {
-      if (session.serverId === serverId) this.end(session, "the server was changed");
-    }
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private async initialize(server: McpServer, call: LegacyCall): Promise<Response> {
-    const message = parseMessage(call.body);
-    if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
-    if (!isRequest(message) || message.method !== "initialize") {
-      return httpError(400, message.id ?? null, "Bad Request: Server not initialized");
-    }
-    const full = this.makeRoom(call.owner) ?? this.owners.refusal(call.owner);
-    if (full) {
-      return rpcError(503, message.id ?? null, -32000, full, { "Retry-After": "60" });
-    }
+  protected async openSession(
+    server: McpServer,
+    call: LegacyCall,
+    initialize: JsonRpcMessage & { id: JsonRpcId },
+  ): Promise<LegacySession | Response> {
     const session = new LegacySession(
       randomToken(24),
       server.id,
       server.name,
       call.owner,
-      this.options.maxBacklog,
+      this.legacyOptions.maxBacklog,
       this.clock.now(),
     );
     try {
       const upstream = await LegacyUpstream.open(
         server.url,
         call.backendHeaders,
-        { timeoutMs: server.timeoutMs, maxMessageBytes: this.options.maxMessageBytes },
+        { timeoutMs: server.timeoutMs, maxMessageBytes: this.legacyOptions.maxMessageBytes },
         (m) => session.deliver(m),
         (reason) => this.end(session, reason),
       );
       session.attach(upstream);
     } catch (error) {
-      return this.upstreamFailure(server.name, message.id, error);
+      return this.backendFailure(server.name, initialize.id, error);
     }
-    this.sessions.set(key(server.name, session.id), session);
-    this.owners.set(server.name, session.id, { owner: call.owner });
-    const answer = await this.await(session, message, call, server.timeoutMs);
-    if (answer instanceof Response || answer.error !== undefined) {
-      this.end(session, "initialize failed");
-      return answer instanceof Response ? answer : Response.json(answer);
-    }
-    return Response.json(answer, { headers: { "Mcp-Session-Id": session.id } });
+    return session;
   }
 
-  private async forward(session: LegacySession, call: LegacyCall): Promise<Response> {
-    const message = parseMessage(call.body);
-    if (!message) return httpError(400, null, "Parse error: expected one JSON-RPC message");
-    if (!isRequest(message)) {
-      // A notification, or the client's answer to a server request (sampling, elicitation).
-      try {
-        await session.post(message, call.backendHeaders);
-      } catch (error) {
-        return this.upstreamFailure(session.server, null, error);
-      }
-      return new Response(null, { status: 202 });
-    }
-    if (session.hasPending(message.id)) {
-      return httpError(400, message.id, "Invalid Request: a request with this id is in progress");
-    }
-    if (!acceptsEventStream(call.accept)) {
-      const answer = await this.await(session, message, call, undefined);
-      return answer instanceof Response ? answer : Response.json(answer);
-    }
-    const stream = new SseSink();
-    session.expect(message, stream);
-    call.signal.addEventListener(
-      "abort",
-      () => {
-        session.forget(message.id);
-        stream.end();
-      },
-      { once: true },
-    );
-    try {
-      await session.post(message, call.backendHeaders);
-    } catch (error) {
-      session.forget(message.id);
-      stream.end();
-      return this.upstreamFailure(session.server, message.id, error);
-    }
-    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
+  protected backendHeaders(call: LegacyCall): Record<string, string> {
+    return call.backendHeaders;
   }
 
-  private standalone(session: LegacySession, call: LegacyCall): Response {
-    if (!acceptsEventStream(call.accept)) {
-      return httpError(406, null, "Not Acceptable: the client must accept text/event-stream");
-    }
-    const stream = new SseSink();
-    if (!session.openStandalone(stream)) {
-      return httpError(409, null, "Conflict: only one GET stream per session is allowed");
-    }
-    const release = () => {
-      session.closeStandalone(stream);
-      stream.end();
-    };
-    call.signal.addEventListener("abort", release, { once: true });
-    stream.onCancel = release;
-    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
-  }
-
-  /** Sends request `message` and waits for its answer; a Response when that fails. */
-  private async await(
-    session: LegacySession,
-    message: JsonRpcMessage & { id: JsonRpcId },
-    call: LegacyCall,
-    timeoutMs: number | undefined,
-  ): Promise<JsonRpcMessage | Response> {
-    let answer: JsonRpcMessage | undefined;
-    try {
-      answer = await session.request(message, call.backendHeaders, { timeoutMs, signal: call.signal });
-    } catch (error) {
-      return this.upstreamFailure(session.server, message.id, error);
-    }
-    if (answer) return answer;
-    if (call.signal.aborted) return new Response(null, { status: 499 });
-    if (session.closed) return httpError(502, message.id, "Backend connection closed");
-    return httpError(504, message.id, "Backend timed out");
-  }
-
-  private upstreamFailure(server: string, id: JsonRpcId | null | undefined, error: unknown): Response {
+  protected backendFailure(server: string, id: JsonRpcId | null, error: unknown): Response {
     const kind = error instanceof UpstreamError ? error.kind : "unreachable";
     this.logger.warn(
       { server, transport: "sse", err: error instanceof Error ? error.message : String(error) },
       kind === "timeout" ? "backend timed out" : "backend unreachable",
     );
     return kind === "timeout"
-      ? httpError(504, id ?? null, "Backend timed out")
-      : httpError(
-          502,
-          id ?? null,
-          kind === "refused" ? "Backend refused the request" : "Backend unreachable",
-        );
+      ? httpError(504, id, "Backend timed out")
+      : httpError(502, id, kind === "refused" ? "Backend refused the request" : "Backend unreachable");
   }
-
-  private end(session: LegacySession, reason: string): void {
-    if (this.sessions.get(key(session.server, session.id)) === session) {
-      this.sessions.delete(key(session.server, session.id));
-      this.owners.delete(session.server, session.id);
-    }
-    session.close(reason);
-  }
-
-  /** Closes idle sessions; runs at most once per SWEEP_EVERY_MS so requests stay O(1). */
-  private sweep(): void {
-    const now = this.clock.now();
-    if (now - this.lastSweep < SWEEP_EVERY_MS) return;
-    this.lastSweep = now;
-    const cutoff = now - this.options.idleMs;
-    for (const session of this.sessions.values()) {
-      if (session.lastUsed < cutoff) this.end(session, "idle");
-    }
-  }
-
-  /**
-   * Room for one more session of `owner`: at their quota their own least recently used session
-   * is closed (clients seldom close sessions, and this one is theirs); when every other slot is
-   * taken by other users, idle sessions are closed first, then the new one is refused (the reason
-   * returned) rather than closing another user's session. One pass over the sessions: initialize
-   * is rare next to the calls, and it opens a backend connection anyway.
-   */
-  private makeRoom(owner: string): string | undefined {
-    let own = 0;
-    let oldestOwn: LegacySession | undefined;
-    for (const session of this.sessions.values()) {
-      if (session.owner !== owner) continue;
-      own++;
-      if (!oldestOwn || session.lastUsed < oldestOwn.lastUsed) oldestOwn = session;
-    }
-    if (oldestOwn && own >= this.options.maxSessionsPerUser) {
-      this.end(oldestOwn, "too many bridged sessions of this user");
-      return undefined;
-    }
-    if (this.sessions.size < this.options.maxSessions) return undefined;
-    this.lastSweep = 0;
-    this.sweep();
-    if (this.sessions.size < this.options.maxSessions) return undefined;
-    return `the gateway bridges as many legacy SSE sessions as it may (MCP_LEGACY_SSE_MAX_SESSIONS=${this.options.maxSessions}); try again later`;
-  }
-}
-
-/** An SSE response body written message by message (the stdio bridge writes its answers with it too). */
-export class SseSink implements MessageSink {
-  readonly streaming = true;
-  readonly body: ReadableStream<Uint8Array>;
-  onCancel: (() => void) | undefined;
-  private controller!: ReadableStreamDefaultController<Uint8Array>;
-  private done = false;
-
-  constructor() {
-    this.body = new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        this.controller = controller;
-        // A first comment makes the response's headers go out now, not with the first message.
-        controller.enqueue(OPENING_COMMENT);
-      },
-      cancel: () => {
-        this.done = true;
-        this.onCancel?.();
-      },
-    });
-  }
-
-  send(message: JsonRpcMessage): void {
-    if (this.done) return;
-    this.controller.enqueue(ENCODER.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
-  }
-
-  end(): void {
-    if (this.done) return;
-    this.done = true;
-    this.controller.close();
-  }
-}
-
-/** The JSON-RPC error code the proxy uses for each kind of HTTP failure. */
-function httpError(status: number, id: JsonRpcId | null, message: string): Response {
-  return rpcError(status, id, status === 404 ? -32001 : status >= 500 ? -32000 : -32600, message);
-}
-
-function key(server: string, sessionId: string): string {
-  return `${server}\n${sessionId}`;
 }

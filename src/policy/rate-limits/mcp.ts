@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import { readText } from "../../http/body.ts";
+import { jsonRpcRequestId } from "../../http/json-rpc-id.ts";
 import { rateLimitHeaders } from "./headers.ts";
 import { type RatePolicy, SlidingWindowLimiter } from "./limiter.ts";
 import type { OverrideKind, RateOverride, RateOverrideStore } from "./override-store.ts";
@@ -105,14 +106,5 @@ export class McpRateLimits {
 async function requestId(request: Request, maxBytes: number): Promise<string | number | null> {
   const text = await readText(request, maxBytes).catch(() => undefined);
   if (!text?.ok) return null;
-  try {
-    const parsed: unknown = JSON.parse(text.value);
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "id" in parsed) {
-      const id = (parsed as { id: unknown }).id;
-      if (typeof id === "string" || typeof id === "number") return id;
-    }
-  } catch {
-    return null;
-  }
-  return null;
+  return jsonRpcRequestId(text.value);
 }
