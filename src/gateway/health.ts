@@ -78,6 +78,20 @@ export class HealthMonitor {
     return () => this.stop();
   }
 
+  /**
+   * A server added, changed or re-enabled is checked at once while periodic checks run, instead of
+   * showing "unknown" (or its old URL's result) until the next interval; a removed one is forgotten.
+   */
+  serverChanged(serverId: string): void {
+    if (this.timer === undefined) return;
+    const server = this.registry.byId(serverId);
+    if (!server) {
+      this.results.delete(serverId);
+      return;
+    }
+    if (server.enabled) void this.check(server);
+  }
+
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;

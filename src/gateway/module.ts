@@ -175,6 +175,7 @@ export function createGateway(ctx: AppContext): Gateway {
   policy.onChange((users) => aggregate.permissionsChanged(users));
   ctx.users.onRoleChanged((userId) => policy.userChanged(userId));
   health.onResult((server, result) => void aggregate.healthChecked(server, result));
+  registry.onChange((id) => health.serverChanged(id));
   let started = false;
   return {
     registry,

@@ -202,3 +202,64 @@ describe("the first run is protected by a one-time setup code", () => {
     }
   }, 30_000);
 });
+
+describe("a server added or changed is checked at once under start", () => {
+  let backend: McpBackend;
+  beforeAll(async () => {
+    backend = await startMcpBackend();
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  test("with an hour between periodic checks: online right after it is added, offline right after its URL is broken", async () => {
+    const name = "health-now";
+    const env = { AUTH_SQLITE_PATH: join(dir, name, "users.db") };
+    const created = await cli(
+      ["create-admin", "--username", "root", "--email", "root@example.com", "--password-stdin"],
+      env,
+      `${PASSWORD}\n`,
+    );
+    expect(created.code).toBe(0);
+    const gateway = await startGateway(name, { MCP_HEALTH_CHECK_INTERVAL_MS: "3600000" });
+    try {
+      const login = await fetch(`${gateway.base}/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "root", password: PASSWORD }),
+      });
+      const { access_token: token } = (await login.json()) as { access_token: string };
+      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const add = await fetch(`${gateway.base}/admin/api/mcp-servers`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ name: "notes", url: backend.url }),
+      });
+      expect(add.status).toBe(201);
+      const { id } = (await add.json()) as { id: string };
+      const healthOf = async () => {
+        const response = await fetch(`${gateway.base}/admin/api/mcp-servers/${id}`, { headers: auth });
+        return ((await response.json()) as { health: { status: string } }).health.status;
+      };
+      await eventually("the new server is checked and online", async () =>
+        (await healthOf()) === "online" ? true : undefined,
+      );
+
+      // A port nothing listens on (the backend's, after a second backend there was stopped).
+      const dead = await startMcpBackend();
+      const deadUrl = dead.url;
+      await dead.close();
+      const patch = await fetch(`${gateway.base}/admin/api/mcp-servers/${id}`, {
+        method: "PATCH",
+        headers: auth,
+        body: JSON.stringify({ url: deadUrl }),
+      });
+      expect(patch.status).toBe(200);
+      await eventually("the changed server is checked again and offline", async () =>
+        (await healthOf()) === "offline" ? true : undefined,
+      );
+    } finally {
+      expect(await gateway.stop()).toBe(0);
+    }
+  });
+});
