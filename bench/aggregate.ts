@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { buildExecutable, freePort, waitFor } from "../test/executable/helpers.ts";
-import { cpuMicros, spawnAnnounced } from "./processes.ts";
+import { buildExecutable } from "../test/executable/helpers.ts";
+import { cpuMicros, launchBuiltGateway, spawnAnnounced } from "./processes.ts";
 import { load as loadWith, median, type Result } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -28,7 +28,6 @@ const { values } = parseArgs({
 const ROOT = resolve(import.meta.dir, "..");
 const PROTOCOL_VERSION = "2025-11-25";
 const TOOLS_PER_BACKEND = 50;
-const ADMIN = { username: "bench", email: "bench@example.test", password: "Bench-Passw0rd-9" };
 const dir = mkdtempSync(join(tmpdir(), "authmcp-bench-aggregate-"));
 const binary = values.binary ?? (await buildExecutable());
 const backend = await spawnAnnounced(
@@ -49,45 +48,17 @@ process.on("exit", () => {
 const serverName = (i: number) => `b${String(i).padStart(2, "0")}`;
 
 /**
- * The built executable as `bench/proxy.ts` sets it up (create-admin, start in an empty directory,
- * raised rate limits), with `count` backends registered as servers b00, b01, … through the admin
+ * The built executable as `launchBuiltGateway` starts it (create-admin, start in an empty
+ * directory, raised rate limits), with `count` backends registered as servers b00, b01, … through the admin
  * API. The admin may use every server, so its `/mcp` session sees all of them.
  */
 async function startGateway(count: number) {
   const home = join(dir, `gateway-${count}`);
   mkdirSync(home);
-  const port = freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const env = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    AUTH_SQLITE_PATH: join(home, "gateway.db"),
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    MCP_PUBLIC_URL: base,
-    LOG_LEVEL: "warn",
-    RATE_LIMIT_LOGIN_MAX: "100000",
-    RATE_LIMIT_MCP_MAX: "100000000",
-  };
-  const admin = Bun.spawn(
-    [binary, "create-admin", "--username", ADMIN.username, "--email", ADMIN.email, "--password-stdin"],
-    { cwd: home, env, stdin: new Blob([`${ADMIN.password}\n`]), stdout: "ignore", stderr: "inherit" },
-  );
-  if ((await admin.exited) !== 0) throw new Error("create-admin failed");
-  const proc = Bun.spawn([binary, "start"], { cwd: home, env, stdout: "ignore", stderr: "inherit" });
-  children.add(proc.pid);
-  await waitFor(`${base}/healthz`, () => "the built gateway (its stderr is above)");
-  const login = async (resource?: string) => {
-    const response = await fetch(`${base}/auth/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password, resource }),
-    });
-    if (!response.ok) throw new Error(`login failed: ${response.status}`);
-    return ((await response.json()) as { access_token: string }).access_token;
-  };
-  const adminToken = await login();
+  const gateway = await launchBuiltGateway(binary, home, (pid) => children.add(pid));
+  const adminToken = await gateway.login();
   for (let i = 0; i < count; i++) {
-    const created = await fetch(`${base}/admin/api/mcp-servers`, {
+    const created = await fetch(`${gateway.base}/admin/api/mcp-servers`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
       body: JSON.stringify({ name: serverName(i), display_name: serverName(i), url: `${backend.url}/${i}` }),
@@ -95,15 +66,7 @@ async function startGateway(count: number) {
     if (!created.ok)
       throw new Error(`registering a backend failed: ${created.status} ${await created.text()}`);
   }
-  return {
-    pid: proc.pid,
-    base,
-    login,
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
-  };
+  return gateway;
 }
 
 type Gateway = Awaited<ReturnType<typeof startGateway>>;

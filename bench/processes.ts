@@ -51,12 +51,26 @@ export interface GatewayUnderTest extends Spawned {
 
 const ADMIN = { username: "bench", email: "bench@example.test", password: "Bench-Passw0rd-9" };
 
+/** The built executable started by `launchBuiltGateway`, with its admin's sign-in. */
+export interface LaunchedGateway {
+  pid: number;
+  /** Its public URL (`http://127.0.0.1:{port}`). */
+  base: string;
+  /** The admin's access token from `/auth/login`, for `resource` when given. */
+  login(resource?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
 /**
- * The built executable as a user runs it: `create-admin`, then `start` in an empty directory
- * (SQLite in it), the backend registered through the admin API as server `bench`, and a token
- * for `{public}/mcp/bench` from `/auth/login`.
+ * The built executable as a user runs it: `create-admin`, then `start` in the empty directory
+ * `dir` (SQLite in it), with rate limits far above what a run sends. `started` sees the pid as
+ * soon as the process exists (before it answers).
  */
-export async function startBuiltGateway(binary: string, dir: string, backendUrl: string) {
+export async function launchBuiltGateway(
+  binary: string,
+  dir: string,
+  started: (pid: number) => void = () => {},
+): Promise<LaunchedGateway> {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
   const env = {
@@ -76,6 +90,7 @@ export async function startBuiltGateway(binary: string, dir: string, backendUrl:
   );
   if ((await admin.exited) !== 0) throw new Error("create-admin failed");
   const proc = Bun.spawn([binary, "start"], { cwd: dir, env, stdout: "ignore", stderr: "inherit" });
+  started(proc.pid);
   await waitFor(`${base}/healthz`, () => "the built gateway (its stderr is above)");
   const login = async (resource?: string) => {
     const response = await fetch(`${base}/auth/login`, {
@@ -86,6 +101,23 @@ export async function startBuiltGateway(binary: string, dir: string, backendUrl:
     if (!response.ok) throw new Error(`login failed: ${response.status}`);
     return ((await response.json()) as { access_token: string }).access_token;
   };
+  return {
+    pid: proc.pid,
+    base,
+    login,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
+/**
+ * `launchBuiltGateway`, the backend registered through the admin API as server `bench`, and a
+ * token for `{public}/mcp/bench` from `/auth/login`.
+ */
+export async function startBuiltGateway(binary: string, dir: string, backendUrl: string) {
+  const { pid, base, login, stop } = await launchBuiltGateway(binary, dir);
   const created = await fetch(`${base}/admin/api/mcp-servers`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${await login()}` },
@@ -94,12 +126,9 @@ export async function startBuiltGateway(binary: string, dir: string, backendUrl:
   if (!created.ok)
     throw new Error(`registering the backend failed: ${created.status} ${await created.text()}`);
   return {
-    pid: proc.pid,
+    pid,
     url: `${base}/mcp/bench`,
     token: await login(`${base}/mcp/bench`),
-    stop: async () => {
-      proc.kill("SIGTERM");
-      await proc.exited;
-    },
+    stop,
   } satisfies GatewayUnderTest;
 }

@@ -44,26 +44,55 @@ export async function requireAdmin(ctx: AppContext, request: Request): Promise<P
   return identity.principal;
 }
 
-/** An admin's request and its JSON body, read with `schema` once the admin is authorised. */
-export interface AdminJsonRequest<Body> {
-  admin: Principal;
-  body: Body;
+/** The request and path parameters an admin API handler reads. */
+export interface AdminCall<Params> {
+  request: Request;
+  params: Params;
+}
+
+/** The path parameters of an admin API's `…/:id` route. */
+export type IdParams = { id: string };
+
+type Reply = Response | Promise<Response>;
+
+/** 404 "no such {noun}". */
+export const notFound = (noun: string) => jsonError(404, "not_found", `no such ${noun}`);
+
+/** The response of a done DELETE: 204, no body. */
+export const noContent = () => new Response(null, { status: 204 });
+
+/** An admin API handler: `requireAdmin`, then `handle` with the admin, the path parameters and the request. */
+export function adminHandler<Params = Record<string, string>>(
+  ctx: AppContext,
+  handle: (admin: Principal, params: Params, request: Request) => Reply,
+) {
+  return async ({ request, params }: AdminCall<Params>): Promise<Response> => {
+    const admin = await requireAdmin(ctx, request);
+    if (admin instanceof Response) return admin;
+    return handle(admin, params, request);
+  };
 }
 
 /**
- * `requireAdmin`, then the JSON body read and validated with `schema` (`readJson`): the admin and
- * the body, or the first error response.
+ * An admin API handler with a JSON body: `requireAdmin`; then `options.before` (when given), whose
+ * response (say a 404) is returned before the body is read; then the body read with `schema`; then
+ * `handle`.
  */
-export async function requireAdminJson<S extends z.ZodType>(
+export function adminJsonHandler<S extends z.ZodType, Params = Record<string, string>>(
   ctx: AppContext,
-  request: Request,
   schema: S,
-): Promise<AdminJsonRequest<z.output<S>> | Response> {
-  const admin = await requireAdmin(ctx, request);
-  if (admin instanceof Response) return admin;
-  const body = await readJson(request, schema, ctx.config.maxBodyBytes);
-  if (!body.ok) return body.response;
-  return { admin, body: body.value };
+  handle: (admin: Principal, body: z.output<S>, params: Params) => Reply,
+  options: { before?: (params: Params) => Response | undefined } = {},
+) {
+  return async ({ request, params }: AdminCall<Params>): Promise<Response> => {
+    const admin = await requireAdmin(ctx, request);
+    if (admin instanceof Response) return admin;
+    const refused = options.before?.(params);
+    if (refused) return refused;
+    const body = await readJson(request, schema, ctx.config.maxBodyBytes);
+    if (!body.ok) return body.response;
+    return handle(admin, body.value, params);
+  };
 }
 
 /**
@@ -76,10 +105,8 @@ export function adminItemHandler<Item>(
   render: (item: Item) => unknown,
   noun: string,
 ) {
-  return async ({ request, params }: { request: Request; params: { id: string } }): Promise<Response> => {
-    const admin = await requireAdmin(ctx, request);
-    if (admin instanceof Response) return admin;
-    const item = find(params.id);
-    return item ? json(render(item)) : jsonError(404, "not_found", `no such ${noun}`);
-  };
+  return adminHandler(ctx, (_admin, { id }: IdParams) => {
+    const item = find(id);
+    return item ? json(render(item)) : notFound(noun);
+  });
 }

@@ -3,6 +3,7 @@ import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mc
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { registerProgressTool } from "../support/mcp-backend.ts";
 
 export interface SeenRequest {
   /** HTTP method. */
@@ -68,22 +69,11 @@ export async function startToolBackend(
       content: [{ type: "text", text: "it failed" }],
       structuredContent: { reason: "on purpose" },
     }));
-    server.registerTool(
-      "progress",
-      { description: "Progress then answer", inputSchema: { steps: z.number().int().min(1).max(10) } },
-      async ({ steps }, extra) => {
-        const token = extra._meta?.progressToken;
-        for (let i = 1; i <= steps; i++) {
-          if (token !== undefined) {
-            await extra.sendNotification({
-              method: "notifications/progress",
-              params: { progressToken: token, progress: i, total: steps },
-            });
-          }
-        }
-        return { content: [{ type: "text", text: `${name} done ${steps}` }] };
-      },
-    );
+    registerProgressTool(server, {
+      description: "Progress then answer",
+      maxSteps: 10,
+      answer: (steps) => `${name} done ${steps}`,
+    });
     server.registerTool(
       "lookup",
       { description: "Idempotent", annotations: { idempotentHint: true, destructiveHint: false } },

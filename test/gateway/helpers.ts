@@ -1,6 +1,8 @@
 import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createUser, jsonInit, login, type TestGateway } from "../support/context.ts";
+import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
+import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
 /** Creates a server through the admin API with the given admin token; returns its JSON view. */
 export async function createServer(
@@ -22,6 +24,30 @@ export async function adminAndUser(gateway: TestGateway) {
   const other = await createUser(gateway, "mallory");
   const adminToken = (await login(gateway, "root")).access_token;
   return { admin, user, other, adminToken };
+}
+
+/** A gateway on loopback with an MCP backend beside it (not registered) and the users of `adminAndUser`. */
+export interface GatewayWithUsers {
+  gateway: ListeningGateway;
+  backend: McpBackend;
+  setup: Awaited<ReturnType<typeof adminAndUser>>;
+  /** Closes the gateway, then the backend. */
+  close(): Promise<void>;
+}
+
+export async function gatewayWithUsers(env: Record<string, string> = {}): Promise<GatewayWithUsers> {
+  const backend = await startMcpBackend();
+  const gateway = await listeningGateway(env);
+  const setup = await adminAndUser(gateway);
+  return {
+    gateway,
+    backend,
+    setup,
+    close: async () => {
+      await gateway.close();
+      await backend.close();
+    },
+  };
 }
 
 export async function tokenFor(gateway: TestGateway, username: string, server: string): Promise<string> {

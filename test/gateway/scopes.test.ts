@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
+import type { McpBackend } from "../support/mcp-backend.ts";
 import {
   authorizeQuery,
   browserUser,
@@ -8,17 +8,17 @@ import {
   pkcePair,
   registerClient,
 } from "../support/oauth-helpers.ts";
-import { type ListeningGateway, listeningGateway } from "../support/server.ts";
-import { adminAndUser, createServer, INITIALIZE, postMessage } from "./helpers.ts";
+import type { ListeningGateway } from "../support/server.ts";
+import { createServer, type GatewayWithUsers, gatewayWithUsers, INITIALIZE, postMessage } from "./helpers.ts";
 
+let stage: GatewayWithUsers;
 let gateway: ListeningGateway;
 let backend: McpBackend;
-let setup: Awaited<ReturnType<typeof adminAndUser>>;
+let setup: GatewayWithUsers["setup"];
 
 beforeEach(async () => {
-  backend = await startMcpBackend();
-  gateway = await listeningGateway();
-  setup = await adminAndUser(gateway);
+  stage = await gatewayWithUsers();
+  ({ gateway, backend, setup } = stage);
   await createServer(gateway, setup.adminToken, {
     name: "notes",
     url: backend.url,
@@ -26,10 +26,7 @@ beforeEach(async () => {
     scopes: ["notes:read"],
   });
 });
-afterEach(async () => {
-  await gateway.close();
-  await backend.close();
-});
+afterEach(() => stage.close());
 
 async function tokenWithScope(scope: string | undefined): Promise<string> {
   const client = await registerClient(gateway);

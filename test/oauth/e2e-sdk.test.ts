@@ -1,62 +1,29 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from "@modelcontextprotocol/sdk/shared/auth.js";
 import { createServer, INITIALIZE, postMessage } from "../gateway/helpers.ts";
+import { selfSignedCert } from "../support/browser-oauth.ts";
 import { FakeClock } from "../support/clock.ts";
-import { createUser, login, STRONG_PASSWORD, tempDir } from "../support/context.ts";
+import { createUser, login, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
+import { MemoryOAuthProvider } from "../support/oauth-provider.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
 const REDIRECT = "http://127.0.0.1:1/sdk-callback";
 
 /** An in-memory OAuthClientProvider: records the authorization URL instead of opening a browser. */
-class MemoryProvider implements OAuthClientProvider {
-  info?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = "";
+class MemoryProvider extends MemoryOAuthProvider {
+  protected readonly clientName = "SDK e2e";
   authorizationUrl?: URL;
-  constructor(readonly clientMetadataUrl?: string) {}
+  constructor(readonly clientMetadataUrl?: string) {
+    super();
+  }
   get redirectUrl() {
     return REDIRECT;
   }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: "SDK e2e",
-      redirect_uris: [REDIRECT],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.info;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.info = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
   redirectToAuthorization(url: URL) {
     this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
   }
 }
 
@@ -111,42 +78,15 @@ async function personApproves(gw: ListeningGateway, authorizationUrl: URL): Prom
 let gw: ListeningGateway;
 let backend: McpBackend;
 let docs: ReturnType<typeof Bun.serve>;
-let certDir: string;
-let caFile: string;
 /** A self-signed certificate for 127.0.0.1: the SDK only sends https metadata URLs. */
-function selfSignedCert(): { cert: string; key: string } {
-  certDir = tempDir("authmcp-cimd-tls-");
-  caFile = join(certDir, "cert.pem");
-  const keyFile = join(certDir, "key.pem");
-  const result = Bun.spawnSync([
-    "openssl",
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:prime256v1",
-    "-nodes",
-    "-keyout",
-    keyFile,
-    "-out",
-    caFile,
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-  ]);
-  if (result.exitCode !== 0) throw new Error(`openssl failed: ${result.stderr.toString()}`);
-  return { cert: readFileSync(caFile, "utf8"), key: readFileSync(keyFile, "utf8") };
-}
+let cert: ReturnType<typeof selfSignedCert>;
 
 beforeAll(async () => {
+  cert = selfSignedCert();
   docs = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    tls: selfSignedCert(),
+    tls: { cert: cert.cert, key: cert.key },
     fetch: (request) => {
       const self = `https://127.0.0.1:${docs.port}/client.json`;
       if (new URL(request.url).pathname !== "/client.json") return new Response("no", { status: 404 });
@@ -160,7 +100,7 @@ beforeAll(async () => {
   });
   backend = await startMcpBackend();
   gw = await listeningGateway(
-    { OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port}`, OAUTH_CIMD_CA_FILE: caFile },
+    { OAUTH_CIMD_ALLOWED_HOSTS: `127.0.0.1:${docs.port}`, OAUTH_CIMD_CA_FILE: cert.caFile },
     { clock: new FakeClock(Date.now()) },
   );
   await createUser(gw, "root", { isAdmin: true });
@@ -178,7 +118,7 @@ afterAll(async () => {
   await gw.close();
   await backend.close();
   docs.stop(true);
-  rmSync(certDir, { recursive: true, force: true });
+  cert.dispose();
 });
 
 async function connectWithOAuth(provider: MemoryProvider, path = "/mcp/alpha") {

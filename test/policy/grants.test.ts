@@ -1,30 +1,28 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import {
-  adminAndUser,
   createServer,
+  type GatewayWithUsers,
+  gatewayWithUsers,
   INITIALIZE,
   postMessage,
   sdkClient,
   tokenFor,
 } from "../gateway/helpers.ts";
 import { createUser, jsonInit, login } from "../support/context.ts";
-import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
-import { type ListeningGateway, listeningGateway } from "../support/server.ts";
+import type { McpBackend } from "../support/mcp-backend.ts";
+import type { ListeningGateway } from "../support/server.ts";
 
+let stage: GatewayWithUsers;
 let gateway: ListeningGateway;
 let backend: McpBackend;
-let setup: Awaited<ReturnType<typeof adminAndUser>>;
+let setup: GatewayWithUsers["setup"];
 
 beforeEach(async () => {
-  backend = await startMcpBackend();
-  gateway = await listeningGateway();
-  setup = await adminAndUser(gateway);
+  stage = await gatewayWithUsers();
+  ({ gateway, backend, setup } = stage);
 });
-afterEach(async () => {
-  await gateway.close();
-  await backend.close();
-});
+afterEach(() => stage.close());
 
 const admin = () => ({ authorization: `Bearer ${setup.adminToken}` });
 
@@ -288,9 +286,9 @@ describe("servers without tool rules for the user", () => {
   });
 
   test("a tools/list answer over MCP_TOOLS_LIST_MAX_BYTES is refused (502), never shown unfiltered", async () => {
-    await gateway.close();
-    gateway = await listeningGateway({ MCP_TOOLS_LIST_MAX_BYTES: "1024" });
-    setup = await adminAndUser(gateway);
+    await stage.close();
+    stage = await gatewayWithUsers({ MCP_TOOLS_LIST_MAX_BYTES: "1024" });
+    ({ gateway, backend, setup } = stage);
     const server = await createServer(gateway, setup.adminToken, {
       name: "plain",
       url: `http://127.0.0.1:${raw.port}/mcp`,

@@ -1,23 +1,26 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { sessionCookieName } from "../../src/identity/browser-auth.ts";
-import { adminAndUser, createServer, INITIALIZE, postMessage } from "../gateway/helpers.ts";
+import {
+  createServer,
+  type GatewayWithUsers,
+  gatewayWithUsers,
+  INITIALIZE,
+  postMessage,
+} from "../gateway/helpers.ts";
 import { jsonInit, login, STRONG_PASSWORD } from "../support/context.ts";
-import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
-import { type ListeningGateway, listeningGateway } from "../support/server.ts";
+import type { McpBackend } from "../support/mcp-backend.ts";
+import type { ListeningGateway } from "../support/server.ts";
 
+let stage: GatewayWithUsers;
 let gateway: ListeningGateway;
 let backend: McpBackend;
-let setup: Awaited<ReturnType<typeof adminAndUser>>;
+let setup: GatewayWithUsers["setup"];
 
 beforeEach(async () => {
-  backend = await startMcpBackend();
-  gateway = await listeningGateway();
-  setup = await adminAndUser(gateway);
+  stage = await gatewayWithUsers();
+  ({ gateway, backend, setup } = stage);
 });
-afterEach(async () => {
-  await gateway.close();
-  await backend.close();
-});
+afterEach(() => stage.close());
 
 const NEW_PASSWORD = "Another-Horse-42";
 

@@ -1,36 +1,33 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import {
-  adminAndUser,
   createServer,
+  type GatewayWithUsers,
+  gatewayWithUsers,
   INITIALIZE,
   postMessage,
   sdkClient,
   tokenFor,
 } from "../gateway/helpers.ts";
 import { login, testGateway } from "../support/context.ts";
-import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
-import { type ListeningGateway, listeningGateway } from "../support/server.ts";
+import type { ListeningGateway } from "../support/server.ts";
 
-let gateway: ListeningGateway | undefined;
-let backend: McpBackend | undefined;
+let stage: GatewayWithUsers | undefined;
 afterEach(async () => {
-  await gateway?.close();
-  await backend?.close();
-  gateway = undefined;
-  backend = undefined;
+  await stage?.close();
+  stage = undefined;
 });
 
 async function setUp(env: Record<string, string>) {
-  backend = await startMcpBackend();
-  gateway = await listeningGateway(env);
-  const { adminToken, other } = await adminAndUser(gateway);
+  stage = await gatewayWithUsers(env);
+  const { gateway, backend } = stage;
+  const { adminToken, other } = stage.setup;
   const servers: Record<string, string> = {};
   for (const name of ["shared", "other"]) {
     servers[name] = (
       await createServer(gateway, adminToken, { name, url: backend.url, open_to_all: true })
     ).id;
   }
-  const token = (user: string, server = "shared") => tokenFor(gateway as ListeningGateway, user, server);
+  const token = (user: string, server = "shared") => tokenFor(gateway, user, server);
   return { g: gateway, token, adminToken, servers, malloryId: other.id };
 }
 
@@ -72,8 +69,9 @@ async function session(g: ListeningGateway, token: string, server = "shared") {
 }
 
 const toolCallsSeen = (rpcId: string | number) =>
-  (backend as McpBackend).received.filter((r) => (r.body as { id?: unknown } | undefined)?.id === rpcId)
-    .length;
+  (stage as GatewayWithUsers).backend.received.filter(
+    (r) => (r.body as { id?: unknown } | undefined)?.id === rpcId,
+  ).length;
 
 describe("MCP requests per user and server (RATE_LIMIT_MCP_MAX / RATE_LIMIT_MCP_WINDOW)", () => {
   test("the N+1th request gets 429, the headers and a JSON-RPC error with its id; other users and servers go on", async () => {

@@ -1,18 +1,13 @@
 import { expect } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type {
-  OAuthClientInformationMixed,
-  OAuthClientMetadata,
-  OAuthTokens,
-} from "@modelcontextprotocol/sdk/shared/auth.js";
 import type { BrowserContext, Page } from "playwright-core";
 import { createServer } from "../gateway/helpers.ts";
 import { FakeClock } from "./clock.ts";
 import { createUser, login, STRONG_PASSWORD, tempDir } from "./context.ts";
 import { type McpBackend, startMcpBackend } from "./mcp-backend.ts";
+import { MemoryOAuthProvider } from "./oauth-provider.ts";
 import { type ListeningGateway, listeningGateway } from "./server.ts";
 
 /** The person who signs in through the browser in these tests. */
@@ -186,10 +181,8 @@ export async function personInBrowser<T>(
  * An OAuthClientProvider (MCP SDK) whose redirectToAuthorization hands the URL to Chromium:
  * the person signs in and approves there, and the browser lands on the test's callback server.
  */
-export class BrowserOAuthProvider implements OAuthClientProvider {
-  info?: OAuthClientInformationMixed;
-  saved?: OAuthTokens;
-  verifier = "";
+export class BrowserOAuthProvider extends MemoryOAuthProvider {
+  protected readonly clientName = "SDK browser client";
   authorizationUrls: URL[] = [];
   /** The consent pages Chromium was shown (their HTML), over all authorizations. */
   consentPages: string[] = [];
@@ -200,31 +193,12 @@ export class BrowserOAuthProvider implements OAuthClientProvider {
     private readonly context: BrowserContext,
     private readonly callback: CallbackServer,
     readonly clientMetadataUrl?: string,
-  ) {}
+  ) {
+    super();
+  }
 
   get redirectUrl(): string {
     return `http://127.0.0.1:${this.callback.port}/callback`;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return {
-      client_name: "SDK browser client",
-      redirect_uris: [this.redirectUrl],
-      grant_types: ["authorization_code", "refresh_token"],
-      response_types: ["code"],
-      token_endpoint_auth_method: "none",
-    };
-  }
-  clientInformation() {
-    return this.info;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.info = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
   }
   redirectToAuthorization(url: URL) {
     this.authorizationUrls.push(url);
@@ -251,12 +225,6 @@ export class BrowserOAuthProvider implements OAuthClientProvider {
     })();
     // Keep an unawaited failure from becoming an unhandled rejection; the test awaits it.
     this.pendingCode.catch(() => {});
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
   }
 }
 

@@ -135,20 +135,49 @@ export function registerEchoAndProgress(server: McpServer): void {
     { description: "Echoes text", inputSchema: { text: z.string() } },
     async ({ text }) => ({ content: [{ type: "text", text }] }),
   );
+  registerProgressTool(server, {
+    description: "Sends progress then answers",
+    maxSteps: 20,
+    message: (i) => `step ${i}`,
+    answer: (steps) => `done after ${steps}`,
+  });
+}
+
+/**
+ * A `progress` tool: `steps` (1..maxSteps) progress notifications when the caller sent a progress
+ * token (with `message(i)` when given), then the text `answer(steps)`.
+ */
+export function registerProgressTool(
+  server: McpServer,
+  options: {
+    description: string;
+    maxSteps: number;
+    message?: (step: number) => string;
+    answer: (steps: number) => string;
+  },
+): void {
   server.registerTool(
     "progress",
-    { description: "Sends progress then answers", inputSchema: { steps: z.number().int().min(1).max(20) } },
+    {
+      description: options.description,
+      inputSchema: { steps: z.number().int().min(1).max(options.maxSteps) },
+    },
     async ({ steps }, extra) => {
       const token = extra._meta?.progressToken;
       for (let i = 1; i <= steps; i++) {
         if (token !== undefined) {
           await extra.sendNotification({
             method: "notifications/progress",
-            params: { progressToken: token, progress: i, total: steps, message: `step ${i}` },
+            params: {
+              progressToken: token,
+              progress: i,
+              total: steps,
+              ...(options.message ? { message: options.message(i) } : {}),
+            },
           });
         }
       }
-      return { content: [{ type: "text", text: `done after ${steps}` }] };
+      return { content: [{ type: "text", text: options.answer(steps) }] };
     },
   );
 }

@@ -3,12 +3,21 @@ import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import type { GroupRow } from "../../policy/policy-store.ts";
-import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
-import { readListQuery } from "./list-query.ts";
+import {
+  adminHandler,
+  adminItemHandler,
+  adminJsonHandler,
+  type IdParams,
+  noContent,
+  notFound,
+} from "../guard.ts";
+import { adminPageHandler } from "./list-query.ts";
 import { createGroupSchema, patchGroupSchema } from "./policy-schema.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 const BASE = "/admin/api/groups";
+
+type MemberParams = { id: string; userId: string };
 
 const view = (group: GroupRow) => ({
   id: group.id,
@@ -25,26 +34,18 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
   const detail = (group: GroupRow) => ({ ...view(group), members: groups.members(group.id) });
 
   return new Elysia({ name: "admin-api-groups" })
-    .get(BASE, async ({ request }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      const query = readListQuery(request);
-      if (!query.ok) return query.response;
-      const { q, limit, offset } = query.value;
-      const page = groups.page(q, limit, offset);
-      return json({ groups: page.rows.map(view), total: page.total, limit, offset });
-    })
+    .get(
+      BASE,
+      adminPageHandler(ctx, "groups", (q, limit, offset) => groups.page(q, limit, offset), view),
+    )
     .post(
       BASE,
-      async ({ request }) => {
-        const authorised = await requireAdminJson(ctx, request, createGroupSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body } = authorised;
+      adminJsonHandler(ctx, createGroupSchema, (admin, body) => {
         const result = groups.create(body);
         if (!result.ok) return jsonError(result.status, "conflict", result.message);
         ctx.logger.info({ groupId: result.group.id, by: admin.id }, "group created");
         return json(detail(result.group), 201);
-      },
+      }),
       NO_PARSE,
     )
     .get(
@@ -53,55 +54,46 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const authorised = await requireAdminJson(ctx, request, patchGroupSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body } = authorised;
-        const result = groups.update(params.id, body);
+      adminJsonHandler(ctx, patchGroupSchema, (admin, body, { id }: IdParams) => {
+        const result = groups.update(id, body);
         if (!result.ok) {
           return jsonError(result.status, result.status === 404 ? "not_found" : "conflict", result.message);
         }
-        ctx.logger.info({ groupId: params.id, by: admin.id }, "group updated");
+        ctx.logger.info({ groupId: id, by: admin.id }, "group updated");
         return json(detail(result.group));
-      },
+      }),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!groups.remove(params.id)) return jsonError(404, "not_found", "no such group");
-        ctx.logger.info({ groupId: params.id, by: admin.id }, "group deleted");
-        return new Response(null, { status: 204 });
-      },
+      adminHandler(ctx, (admin, { id }: IdParams) => {
+        if (!groups.remove(id)) return notFound("group");
+        ctx.logger.info({ groupId: id, by: admin.id }, "group deleted");
+        return noContent();
+      }),
       NO_PARSE,
     )
     .put(
       `${BASE}/:id/members/:userId`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!groups.byId(params.id)) return jsonError(404, "not_found", "no such group");
-        if (!ctx.users.principal(params.userId)) return jsonError(404, "not_found", "no such user");
-        policy.addMember(params.id, params.userId);
-        ctx.logger.info({ groupId: params.id, userId: params.userId, by: admin.id }, "group member added");
-        return json({ group_id: params.id, user_id: params.userId });
-      },
+      adminHandler(ctx, (admin, { id, userId }: MemberParams) => {
+        if (!groups.byId(id)) return notFound("group");
+        if (!ctx.users.principal(userId)) return notFound("user");
+        policy.addMember(id, userId);
+        ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member added");
+        return json({ group_id: id, user_id: userId });
+      }),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id/members/:userId`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!groups.byId(params.id)) return jsonError(404, "not_found", "no such group");
-        if (!policy.removeMember(params.id, params.userId)) {
+      adminHandler(ctx, (admin, { id, userId }: MemberParams) => {
+        if (!groups.byId(id)) return notFound("group");
+        if (!policy.removeMember(id, userId)) {
           return jsonError(404, "not_found", "the user is not a member of this group");
         }
-        ctx.logger.info({ groupId: params.id, userId: params.userId, by: admin.id }, "group member removed");
-        return new Response(null, { status: 204 });
-      },
+        ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member removed");
+        return noContent();
+      }),
       NO_PARSE,
     );
 }

@@ -1,5 +1,8 @@
 import { z } from "zod";
+import type { AppContext } from "../../context.ts";
 import { type BodyResult, parseParams, validate } from "../../http/body.ts";
+import { json } from "../../http/errors.ts";
+import { adminHandler } from "../guard.ts";
 
 const count = (max: number) =>
   z
@@ -39,4 +42,23 @@ export function readListQuery(request: Request): BodyResult<ListQuery> {
       offset: parsed.value.offset ?? 0,
     },
   };
+}
+
+/**
+ * The handler of an admin API list (`GET /admin/api/{key}`): the `?q=&limit=&offset=` page `page`
+ * finds, as `{ [key]: rows shown by render, total, limit, offset }`.
+ */
+export function adminPageHandler<Row>(
+  ctx: AppContext,
+  key: string,
+  page: (q: string | undefined, limit: number, offset: number) => { rows: Row[]; total: number },
+  render: (row: Row) => unknown,
+) {
+  return adminHandler(ctx, (_admin, _params, request) => {
+    const query = readListQuery(request);
+    if (!query.ok) return query.response;
+    const { q, limit, offset } = query.value;
+    const found = page(q, limit, offset);
+    return json({ [key]: found.rows.map(render), total: found.total, limit, offset });
+  });
 }

@@ -4,12 +4,21 @@ import type { Gateway } from "../../gateway/module.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
 import type { McpServer } from "../../gateway/types.ts";
 import { json, jsonError } from "../../http/errors.ts";
-import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
+import {
+  adminHandler,
+  adminItemHandler,
+  adminJsonHandler,
+  type IdParams,
+  noContent,
+  notFound,
+} from "../guard.ts";
 import { createServerSchema, patchServerSchema, toServerInput } from "./server-schema.ts";
 import { commandProblem, stdioView } from "./stdio-view.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 const BASE = "/admin/api/mcp-servers";
+
+type UserParams = { id: string; userId: string };
 
 /** The JSON admin API of backend servers. Credentials are write-only: shown as a kind and "configured". */
 export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
@@ -78,17 +87,13 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     );
 
   return new Elysia({ name: "admin-api-servers" })
-    .get(BASE, async ({ request }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      return json({ servers: registry.list().map(view) });
-    })
+    .get(
+      BASE,
+      adminHandler(ctx, () => json({ servers: registry.list().map(view) })),
+    )
     .post(
       BASE,
-      async ({ request }) => {
-        const authorised = await requireAdminJson(ctx, request, createServerSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body } = authorised;
+      adminJsonHandler(ctx, createServerSchema, async (admin, body) => {
         const input = toServerInput(body) as ServerInput;
         const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
@@ -96,7 +101,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         if (!result.ok) return fail(result);
         ctx.logger.info({ serverId: result.server.id, by: admin.id }, "mcp server created");
         return json(view(result.server), 201);
-      },
+      }),
       NO_PARSE,
     )
     .get(
@@ -105,62 +110,51 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const authorised = await requireAdminJson(ctx, request, patchServerSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body } = authorised;
+      adminJsonHandler(ctx, patchServerSchema, async (admin, body, { id }: IdParams) => {
         const input = toServerInput(body);
         const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
         if (problem) return problem;
-        const result = await registry.update(params.id, input);
+        const result = await registry.update(id, input);
         if (!result.ok) return fail(result);
-        ctx.logger.info({ serverId: params.id, by: admin.id }, "mcp server updated");
+        ctx.logger.info({ serverId: id, by: admin.id }, "mcp server updated");
         return json(view(result.server));
-      },
+      }),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const result = registry.remove(params.id);
+      adminHandler(ctx, (admin, { id }: IdParams) => {
+        const result = registry.remove(id);
         if (!result.ok) return fail(result);
-        ctx.logger.info({ serverId: params.id, by: admin.id }, "mcp server deleted");
-        return new Response(null, { status: 204 });
-      },
+        ctx.logger.info({ serverId: id, by: admin.id }, "mcp server deleted");
+        return noContent();
+      }),
       NO_PARSE,
     )
     .put(
       `${BASE}/:id/users/:userId`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
-        if (!ctx.users.principal(params.userId)) return jsonError(404, "not_found", "no such user");
-        gateway.policy.grantUser(params.id, params.userId);
-        return json({ server_id: params.id, user_id: params.userId });
-      },
+      adminHandler(ctx, (_admin, { id, userId }: UserParams) => {
+        if (!registry.byId(id)) return notFound("server");
+        if (!ctx.users.principal(userId)) return notFound("user");
+        gateway.policy.grantUser(id, userId);
+        return json({ server_id: id, user_id: userId });
+      }),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id/users/:userId`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!registry.byId(params.id)) return jsonError(404, "not_found", "no such server");
-        gateway.policy.revokeUser(params.id, params.userId);
-        return new Response(null, { status: 204 });
-      },
+      adminHandler(ctx, (_admin, { id, userId }: UserParams) => {
+        if (!registry.byId(id)) return notFound("server");
+        gateway.policy.revokeUser(id, userId);
+        return noContent();
+      }),
       NO_PARSE,
     )
     .post(
       `${BASE}/:id/refresh-token`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        const server = registry.byId(params.id);
-        if (!server) return jsonError(404, "not_found", "no such server");
+      adminHandler(ctx, async (_admin, { id }: IdParams) => {
+        const server = registry.byId(id);
+        if (!server) return notFound("server");
         if (server.credentialKind !== "client_credentials") {
           return jsonError(
             400,
@@ -177,7 +171,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         } catch {
           return jsonError(502, "token_fetch_failed", "the backend's token endpoint did not issue a token");
         }
-      },
+      }),
       NO_PARSE,
     );
 }

@@ -4,8 +4,15 @@ import type { Gateway } from "../../gateway/module.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { endUserCredentials } from "../../identity/user-credentials.ts";
 import { publicUser } from "../../identity/user-service.ts";
-import { adminItemHandler, requireAdmin, requireAdminJson } from "../guard.ts";
-import { readListQuery } from "./list-query.ts";
+import {
+  adminHandler,
+  adminItemHandler,
+  adminJsonHandler,
+  type IdParams,
+  noContent,
+  notFound,
+} from "../guard.ts";
+import { adminPageHandler } from "./list-query.ts";
 import { createUserSchema, patchUserSchema, type UserPatch } from "./user-schema.ts";
 
 const NO_PARSE = { parse: "none" } as const;
@@ -34,21 +41,13 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
   };
 
   return new Elysia({ name: "admin-api-users" })
-    .get(BASE, async ({ request }) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      const query = readListQuery(request);
-      if (!query.ok) return query.response;
-      const { q, limit, offset } = query.value;
-      const page = users.page(q, limit, offset);
-      return json({ users: page.rows.map(publicUser), total: page.total, limit, offset });
-    })
+    .get(
+      BASE,
+      adminPageHandler(ctx, "users", (q, limit, offset) => users.page(q, limit, offset), publicUser),
+    )
     .post(
       BASE,
-      async ({ request }) => {
-        const authorised = await requireAdminJson(ctx, request, createUserSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body } = authorised;
+      adminJsonHandler(ctx, createUserSchema, async (admin, body) => {
         const result = await users.create({
           username: body.username,
           email: body.email,
@@ -62,7 +61,7 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
         }
         ctx.logger.info({ userId: result.user.id, by: admin.id }, "user created");
         return json(publicUser(result.user), 201);
-      },
+      }),
       NO_PARSE,
     )
     .get(
@@ -71,12 +70,9 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const authorised = await requireAdminJson(ctx, request, patchUserSchema);
-        if (authorised instanceof Response) return authorised;
-        const { admin, body: patch } = authorised;
-        const current = users.byId(params.id);
-        if (!current) return jsonError(404, "not_found", "no such user");
+      adminJsonHandler(ctx, patchUserSchema, async (admin, patch, { id }: IdParams) => {
+        const current = users.byId(id);
+        if (!current) return notFound("user");
         const refused = guardSelf(admin.id, current.id, patch);
         if (refused) return refused;
         if (patch.password !== undefined) {
@@ -100,23 +96,21 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
           "user updated",
         );
         return json(publicUser(updated));
-      },
+      }),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!users.byId(params.id)) return jsonError(404, "not_found", "no such user");
-        const refused = guardSelf(admin.id, params.id, "delete");
+      adminHandler(ctx, (admin, { id }: IdParams) => {
+        if (!users.byId(id)) return notFound("user");
+        const refused = guardSelf(admin.id, id, "delete");
         if (refused) return refused;
-        endUserCredentials(ctx, params.id);
-        users.remove(params.id);
-        gateway.policy.forgetUser(params.id);
-        ctx.logger.info({ userId: params.id, by: admin.id }, "user deleted");
-        return new Response(null, { status: 204 });
-      },
+        endUserCredentials(ctx, id);
+        users.remove(id);
+        gateway.policy.forgetUser(id);
+        ctx.logger.info({ userId: id, by: admin.id }, "user deleted");
+        return noContent();
+      }),
       NO_PARSE,
     );
 }

@@ -1,10 +1,9 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { requireAdmin } from "../../admin/guard.ts";
+import { adminHandler, adminJsonHandler, type IdParams, notFound } from "../../admin/guard.ts";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
-import { readJson } from "../../http/body.ts";
-import { json, jsonError } from "../../http/errors.ts";
+import { json } from "../../http/errors.ts";
 import type { OverrideKind } from "./override-store.ts";
 
 const limitBody = z.strictObject({
@@ -32,38 +31,30 @@ export function rateLimitApiRoutes(ctx: AppContext, gateway: Gateway) {
       : { rate_limit: { max, window_seconds: window }, source: "default" };
   };
 
-  type Call = { request: Request; params: { id: string } };
-  const notFound = (kind: OverrideKind) => jsonError(404, "not_found", `no such ${kind}`);
+  /** 404 "no such {kind}" when the server or user does not exist. */
+  const missing = (kind: OverrideKind, id: string) => (exists(kind, id) ? undefined : notFound(kind));
 
-  const read =
-    (kind: OverrideKind) =>
-    async ({ request, params }: Call) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      return exists(kind, params.id) ? json(view(kind, params.id)) : notFound(kind);
-    };
-  const write =
-    (kind: OverrideKind) =>
-    async ({ request, params }: Call) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      if (!exists(kind, params.id)) return notFound(kind);
-      const body = await readJson(request, limitBody, ctx.config.maxBodyBytes);
-      if (!body.ok) return body.response;
-      limits.setOverride(kind, params.id, { max: body.value.max, windowSeconds: body.value.window_seconds });
-      ctx.logger.info({ [kind]: params.id, by: admin.id, ...body.value }, "MCP rate limit override set");
-      return json(view(kind, params.id));
-    };
-  const remove =
-    (kind: OverrideKind) =>
-    async ({ request, params }: Call) => {
-      const admin = await requireAdmin(ctx, request);
-      if (admin instanceof Response) return admin;
-      if (!exists(kind, params.id)) return notFound(kind);
-      limits.setOverride(kind, params.id, undefined);
-      ctx.logger.info({ [kind]: params.id, by: admin.id }, "MCP rate limit override removed");
-      return json(view(kind, params.id));
-    };
+  const read = (kind: OverrideKind) =>
+    adminHandler(ctx, (_admin, { id }: IdParams) => missing(kind, id) ?? json(view(kind, id)));
+  const write = (kind: OverrideKind) =>
+    adminJsonHandler(
+      ctx,
+      limitBody,
+      (admin, body, { id }: IdParams) => {
+        limits.setOverride(kind, id, { max: body.max, windowSeconds: body.window_seconds });
+        ctx.logger.info({ [kind]: id, by: admin.id, ...body }, "MCP rate limit override set");
+        return json(view(kind, id));
+      },
+      { before: ({ id }) => missing(kind, id) },
+    );
+  const remove = (kind: OverrideKind) =>
+    adminHandler(ctx, (admin, { id }: IdParams) => {
+      const refused = missing(kind, id);
+      if (refused) return refused;
+      limits.setOverride(kind, id, undefined);
+      ctx.logger.info({ [kind]: id, by: admin.id }, "MCP rate limit override removed");
+      return json(view(kind, id));
+    });
 
   return new Elysia({ name: "admin-api-rate-limits" })
     .get("/admin/api/mcp-servers/:id/rate-limit", read("server"))
