@@ -1,3 +1,5 @@
+import { ActivityDispatcher } from "./audit/activity/dispatcher.ts";
+import { SecurityEventDispatcher } from "./audit/security-events/dispatcher.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/load.ts";
 import { generateEncryptionKey, SecretBox } from "./crypto/encryption.ts";
@@ -38,6 +40,10 @@ export interface AppContext {
   rateLimits: RateLimits;
   /** The resource URIs the gateway serves (aggregate and per-server). */
   resources: ResourceCatalog;
+  /** Where every security event is recorded (src/audit/security-events/types.ts). */
+  securityEvents: SecurityEventDispatcher;
+  /** Where every MCP request through either endpoint is recorded (src/audit/activity/types.ts). */
+  activity: ActivityDispatcher;
   /** Resolves backend host names for the address guard; the system resolver when not set (tests inject one). */
   resolveHost?: (host: string) => Promise<string[]>;
   /** Registers cleanup (timers, connections) run by close(), last registered first. */
@@ -110,6 +116,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
     browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
     rateLimits: new RateLimits(config, clock, db),
     resources,
+    securityEvents: new SecurityEventDispatcher(clock, logger),
+    activity: new ActivityDispatcher(logger),
     resolveHost: options.resolveHost,
     onClose: (task) => closers.push(task),
     close: async () => {
