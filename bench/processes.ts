@@ -70,6 +70,7 @@ export async function launchBuiltGateway(
   binary: string,
   dir: string,
   started: (pid: number) => void = () => {},
+  extraEnv: Record<string, string> = {},
 ): Promise<LaunchedGateway> {
   const port = freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -83,6 +84,7 @@ export async function launchBuiltGateway(
     // The bench measures the proxy, not its limits: far above what one run sends.
     RATE_LIMIT_LOGIN_MAX: "100000",
     RATE_LIMIT_MCP_MAX: "100000000",
+    ...extraEnv,
   };
   const admin = Bun.spawn(
     [binary, "create-admin", "--username", ADMIN.username, "--email", ADMIN.email, "--password-stdin"],
@@ -116,8 +118,13 @@ export async function launchBuiltGateway(
  * `launchBuiltGateway`, the backend registered through the admin API as server `bench`, and a
  * token for `{public}/mcp/bench` from `/auth/login`.
  */
-export async function startBuiltGateway(binary: string, dir: string, backendUrl: string) {
-  const { pid, base, login, stop } = await launchBuiltGateway(binary, dir);
+export async function startBuiltGateway(
+  binary: string,
+  dir: string,
+  backendUrl: string,
+  extraEnv: Record<string, string> = {},
+) {
+  const { pid, base, login, stop } = await launchBuiltGateway(binary, dir, () => {}, extraEnv);
   const created = await fetch(`${base}/admin/api/mcp-servers`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Bearer ${await login()}` },

@@ -24,6 +24,8 @@ const command = [
   "--no-compile-autoload-bunfig",
   ...(target ? [`--target=${target}`] : []),
   "src/main.ts",
+  // A second entry point: the MCP activity writer thread (new Worker in src/audit/activity/writer.ts).
+  "src/audit/activity/writer-worker.ts",
   "--outfile",
   outfile,
 ];

@@ -1,5 +1,6 @@
 import { ActivityDispatcher } from "./audit/activity/dispatcher.ts";
 import { SecurityEventDispatcher } from "./audit/security-events/dispatcher.ts";
+import { SecurityEventLog } from "./audit/security-events/log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/load.ts";
 import { generateEncryptionKey, SecretBox } from "./crypto/encryption.ts";
@@ -18,6 +19,7 @@ import { RefreshTokenStore } from "./oauth/refresh-tokens.ts";
 import { ResourceCatalog } from "./oauth/resources.ts";
 import { RevocationList } from "./oauth/revocation.ts";
 import { RateLimits } from "./policy/rate-limits/rate-limits.ts";
+import { PersonalTokenStore } from "./portal/personal-tokens.ts";
 
 export const ENCRYPTION_KEY_FILE = "encryption.key";
 export const SESSION_SECRET_FILE = "session.secret";
@@ -35,6 +37,8 @@ export interface AppContext {
   refreshTokens: RefreshTokenStore;
   revocations: RevocationList;
   bearer: BearerAuthenticator;
+  /** Personal access tokens (src/portal): hashes in the database, the live ones in memory. */
+  personalTokens: PersonalTokenStore;
   browserSessions: BrowserSessionStore;
   /** Per-IP and per-user rate limits, the sign-in lockout, the trusted proxies (src/policy/rate-limits). */
   rateLimits: RateLimits;
@@ -42,6 +46,8 @@ export interface AppContext {
   resources: ResourceCatalog;
   /** Where every security event is recorded (src/audit/security-events/types.ts). */
   securityEvents: SecurityEventDispatcher;
+  /** The stored security log: batched writes of every event, pages for the admin API, `deleteBefore` for retention. */
+  securityLog: SecurityEventLog;
   /** Where every MCP request through either endpoint is recorded (src/audit/activity/types.ts). */
   activity: ActivityDispatcher;
   /** Resolves backend host names for the address guard; the system resolver when not set (tests inject one). */
@@ -100,6 +106,28 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const resources = new ResourceCatalog(config.publicUrl);
   resources.addServerLookup((name) => Object.hasOwn(config.mcpServices, name));
   const closers: (() => void | Promise<void>)[] = [];
+  const securityEvents = new SecurityEventDispatcher(clock, logger);
+  const securityLog = new SecurityEventLog(db, securityEvents, logger, clock, {
+    queueMax: config.securityLogQueueMax,
+    batchSize: config.securityLogBatchSize,
+    flushIntervalMs: config.securityLogFlushIntervalMs,
+    repeatMs: config.securityLogRepeatSeconds * 1000,
+    maxKeys: config.rateLimitMaxKeys,
+  });
+  // Registered first, so it runs last: events recorded while the rest shuts down are written too.
+  closers.push(() => securityLog.close());
+  const personalTokens = new PersonalTokenStore(db, clock);
+  // Account disabled, password reset, user deleted: their personal access tokens end with the rest.
+  users.onCredentialsEnded((userId) => {
+    for (const token of personalTokens.revokeForUser(userId)) {
+      securityEvents.record({
+        type: "token_revoked",
+        userId,
+        clientId: `pat:${token.id}`,
+        details: { kind: "personal_access_token", name: token.name, by: "credentials_ended" },
+      });
+    }
+  });
 
   return {
     config,
@@ -112,11 +140,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
     accessTokens,
     refreshTokens: new RefreshTokenStore(db, clock),
     revocations,
-    bearer: new BearerAuthenticator(accessTokens, revocations, users),
+    bearer: new BearerAuthenticator(accessTokens, revocations, users, personalTokens, resources),
+    personalTokens,
     browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
     rateLimits: new RateLimits(config, clock, db),
     resources,
-    securityEvents: new SecurityEventDispatcher(clock, logger),
+    securityEvents,
+    securityLog,
     activity: new ActivityDispatcher(logger),
     resolveHost: options.resolveHost,
     onClose: (task) => closers.push(task),

@@ -41,6 +41,7 @@ export function Layout({ title, csrfToken, username, narrow, children }: LayoutP
                 <span>
                   Signed in as <strong safe>{username}</strong>
                 </span>
+                <a href="/portal/">My portal</a>
                 <form class="inline" method="post" action="/logout">
                   <input type="hidden" name="_csrf" value={csrfToken} />
                   <button type="submit" class="secondary">

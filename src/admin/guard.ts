@@ -1,6 +1,8 @@
 import type { z } from "zod";
+import { recordAdminChange } from "../audit/security-events/admin-change.ts";
 import type { AppContext } from "../context.ts";
 import { readJson } from "../http/body.ts";
+import type { clientIp } from "../http/client-ip.ts";
 import { json, jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import type { Principal } from "../identity/user-service.ts";
@@ -48,6 +50,16 @@ export async function requireAdmin(ctx: AppContext, request: Request): Promise<P
 export interface AdminCall<Params> {
   request: Request;
   params: Params;
+  /** The server, for the client IP of the `admin_change` security event. */
+  server?: Parameters<typeof clientIp>[1];
+}
+
+/**
+ * How a route shows the item it changes, for the `admin_change` security event's before → after
+ * (secrets are masked there). Without it the event still names the call, the body and the answer.
+ */
+export interface AdminAudit<Params> {
+  snapshot?: (params: Params) => unknown;
 }
 
 /** The path parameters of an admin API's `…/:id` route. */
@@ -65,11 +77,18 @@ export const noContent = () => new Response(null, { status: 204 });
 export function adminHandler<Params = Record<string, string>>(
   ctx: AppContext,
   handle: (admin: Principal, params: Params, request: Request) => Reply,
+  audit: AdminAudit<Params> = {},
 ) {
-  return async ({ request, params }: AdminCall<Params>): Promise<Response> => {
+  return async ({ request, params, server }: AdminCall<Params>): Promise<Response> => {
     const admin = await requireAdmin(ctx, request);
     if (admin instanceof Response) return admin;
-    return handle(admin, params, request);
+    // Every state-changing call that succeeds is recorded here, once for all admin API routes.
+    if (request.method === "GET" || request.method === "HEAD") return handle(admin, params, request);
+    const before = audit.snapshot?.(params);
+    const response = await handle(admin, params, request);
+    const after = response.status < 400 ? audit.snapshot?.(params) : undefined;
+    await recordAdminChange(ctx, { admin, request, server, params, before, after }, response);
+    return response;
   };
 }
 
@@ -82,16 +101,24 @@ export function adminJsonHandler<S extends z.ZodType, Params = Record<string, st
   ctx: AppContext,
   schema: S,
   handle: (admin: Principal, body: z.output<S>, params: Params) => Reply,
-  options: { before?: (params: Params) => Response | undefined } = {},
+  options: { before?: (params: Params) => Response | undefined } & AdminAudit<Params> = {},
 ) {
-  return async ({ request, params }: AdminCall<Params>): Promise<Response> => {
+  return async ({ request, params, server }: AdminCall<Params>): Promise<Response> => {
     const admin = await requireAdmin(ctx, request);
     if (admin instanceof Response) return admin;
     const refused = options.before?.(params);
     if (refused) return refused;
     const body = await readJson(request, schema, ctx.config.maxBodyBytes);
     if (!body.ok) return body.response;
-    return handle(admin, body.value, params);
+    const before = options.snapshot?.(params);
+    const response = await handle(admin, body.value, params);
+    const after = response.status < 400 ? options.snapshot?.(params) : undefined;
+    await recordAdminChange(
+      ctx,
+      { admin, request, server, params, body: body.value, before, after },
+      response,
+    );
+    return response;
   };
 }
 

@@ -1,3 +1,5 @@
+import { auditCommand } from "./audit.ts";
+import { cleanupCommand } from "./cleanup.ts";
 import type { Command } from "./command.ts";
 import { createAdminCommand } from "./create-admin.ts";
 import { healthcheckCommand } from "./healthcheck.ts";
@@ -11,7 +13,9 @@ export const COMMANDS: readonly Command[] = [
   createAdminCommand,
   initDbCommand,
   rotateKeysCommand,
+  cleanupCommand,
   healthcheckCommand,
+  auditCommand,
   versionCommand,
 ];
 

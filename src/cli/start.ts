@@ -85,9 +85,13 @@ ${CONFIG_FLAGS_HELP}
     }
     // Backend health (initialize + ping every MCP_HEALTH_CHECK_INTERVAL_MS); stopped by ctx.close().
     app.decorator.gateway.startHealthChecks();
+    // Activity rows flushed every ACTIVITY_FLUSH_INTERVAL_MS, retention cleanup now and periodically.
+    app.decorator.activity.start();
 
     const signal = await io.untilSignal();
     ctx.logger.info({ signal }, "stopping");
+    // Open activity streams never end by themselves and app.stop() waits for every open request.
+    app.decorator.activity.streams.closeAll();
     await app.stop();
     await ctx.close();
     return 0;

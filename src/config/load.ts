@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { z } from "zod";
+import { oauthProvidersSchema, type ProviderFields } from "../identity/upstream/provider-schema.ts";
 import { type SettingKey, settings } from "./settings/index.ts";
 import type { SettingSpec } from "./settings/kinds.ts";
 import { REMOVED_SETTINGS } from "./settings/policy.ts";
@@ -24,6 +25,8 @@ export type Config = Omit<SettingValues, "publicUrl"> & {
   mcpServices: Record<string, McpServiceConfig>;
   /** Pre-registered OAuth clients from the config file, by client_id. */
   oauthClients: Record<string, OAuthClientConfig>;
+  /** Upstream identity providers from the config file (`oauth_providers`), by slug. */
+  oauthProviders: Record<string, ProviderFields>;
 };
 
 /** Values given on the command line; they win over every other source. */
@@ -65,11 +68,9 @@ const YAML_ALIASES: Record<string, SettingKey> = {
   issuer: "publicUrl",
   session_secret: "sessionSecret",
 };
-const YAML_STRUCTURED = new Set(["mcp_services", "oauth_clients", "debug", "cors"]);
+const YAML_STRUCTURED = new Set(["mcp_services", "oauth_clients", "oauth_providers", "debug", "cors"]);
 /** Keys of the AuthMCP seed's shape whose feature does not exist yet: refused, not silently ignored. */
-const YAML_NOT_SUPPORTED: Record<string, string> = {
-  oauth_providers: "not supported yet (sign-in through upstream identity providers is planned); remove it",
-};
+const YAML_NOT_SUPPORTED: Record<string, string> = {};
 /** Seed keys about CORS that the gateway decides itself (it must expose MCP headers exactly). */
 const CORS_IGNORED = new Set(["allow_credentials", "allow_methods", "allow_headers", "expose_headers"]);
 
@@ -138,6 +139,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
 
   let mcpServicesRaw: unknown = {};
   let oauthClientsRaw: unknown = {};
+  let oauthProvidersRaw: unknown = {};
   const configPath = cli.configFile ? resolve(input.cwd, cli.configFile) : "";
   const configSource = `config file ${configPath}` as const;
   if (cli.configFile) {
@@ -162,6 +164,8 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
             problems.push(`${label}: ${YAML_NOT_SUPPORTED[yamlKey]}`);
           } else if (yamlKey === "oauth_clients") {
             oauthClientsRaw = yamlValue ?? {};
+          } else if (yamlKey === "oauth_providers") {
+            oauthProvidersRaw = yamlValue ?? {};
           } else if (yamlKey === "debug") {
             // `debug: ${DEBUG}` arrives as text after substitution.
             const debug = yamlValue === "true" ? true : yamlValue === "false" ? false : yamlValue;
@@ -209,6 +213,12 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
       problems.push(`oauth_clients.${issue.path.join(".")} (${configSource}): ${issue.message}`);
     }
   }
+  const oauthProviders = oauthProvidersSchema.safeParse(oauthProvidersRaw);
+  if (!oauthProviders.success) {
+    for (const issue of oauthProviders.error.issues) {
+      problems.push(`oauth_providers.${issue.path.join(".")} (${configSource}): ${issue.message}`);
+    }
+  }
   // Checks across settings run even when some setting above was invalid, so one run reports every
   // problem; each check only needs the settings it reads to be valid.
   const scalar = values as SettingValues;
@@ -242,6 +252,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
     sqliteFile,
     mcpServices: services.success ? services.data : {},
     oauthClients: oauthClients.success ? oauthClients.data : {},
+    oauthProviders: oauthProviders.success ? oauthProviders.data : {},
   };
   return { config, warnings };
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { providerSlugSchema } from "../identity/upstream/provider-schema.ts";
+import { networkListSchema } from "../policy/network-schema.ts";
 
 /** Server slug: also the path segment in /mcp/{server}. */
 export const serverNameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
@@ -66,6 +68,10 @@ export const mcpServiceSchema = z
     /** Milliseconds to the first byte, as in the AuthMCP seed. */
     timeout: yamlInt(100, 600000).optional(),
     enabled: yamlBoolean().default(true),
+    /** Client networks (CIDR) that may reach this server; absent: any (src/policy/network-policy.ts). */
+    allowed_networks: networkListSchema.optional(),
+    /** Only users with a linked identity at one of these upstream providers may use it (their slugs). */
+    identity_providers: z.array(providerSlugSchema).min(1).max(50).optional(),
   })
   .superRefine((s, issue) => {
     const problem = (path: string, message: string) =>

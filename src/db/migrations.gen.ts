@@ -8,6 +8,7 @@ import m4 from "../../drizzle/0004_stdio_servers.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_policy.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_user_grants_to_grants.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_rate_limit_overrides.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_policy_audit_identity.sql" with { type: "text" };
 
 export { journal };
 export const migrationFiles: Record<string, string> = {
@@ -19,4 +20,5 @@ export const migrationFiles: Record<string, string> = {
   "0005_policy": m5,
   "0006_user_grants_to_grants": m6,
   "0007_rate_limit_overrides": m7,
+  "0008_policy_audit_identity": m8,
 };

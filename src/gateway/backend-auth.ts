@@ -12,6 +12,29 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/**
+ * The person has no usable upstream token for an `upstream_user_token` backend (never signed in
+ * with the provider, or its refresh token was refused upstream): the call fails and tells them
+ * where to sign in again.
+ */
+export class SignInAgain extends Error {
+  constructor(
+    readonly provider: string,
+    readonly loginUrl: string,
+    readonly reason: string,
+  ) {
+    super(`Sign in again with ${provider} at ${loginUrl}: this server acts with your own account there.`);
+  }
+}
+
+/** Where `upstream_user_token` credentials come from (src/identity/upstream/user-tokens.ts). */
+export interface UserTokenSource {
+  /** The person's current upstream access token, refreshed when due; throws SignInAgain. */
+  accessToken(userId: string, provider: string, serverName: string): Promise<string>;
+  /** A backend refused the person's token: the next use refreshes it first (or asks to sign in again). */
+  refused(userId: string, provider: string): Promise<void>;
+}
+
 export interface BackendAuthOptions {
   refreshMarginMs: number;
   retries: number;
@@ -33,6 +56,7 @@ export class BackendAuth {
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   /** Headers of static credentials (none, headers, bearer), once decrypted. */
   private readonly fixed = new Map<string, Record<string, string>>();
+  private userTokens: UserTokenSource | undefined;
 
   constructor(
     private readonly registry: ServerRegistry,
@@ -60,7 +84,16 @@ export class BackendAuth {
       : undefined;
   }
 
-  async headers(serverId: string): Promise<Record<string, string>> {
+  /** Set by the upstream identity module when the app is composed. */
+  useUserTokens(source: UserTokenSource): void {
+    this.userTokens = source;
+  }
+
+  /**
+   * `userId`: the person the request acts for (an `upstream_user_token` backend gets their own
+   * upstream token; without a person, e.g. a health check, it gets no credential).
+   */
+  async headers(serverId: string, userId?: string): Promise<Record<string, string>> {
     const pending = this.registry.credential(serverId);
     const credential = await pending;
     // Kept only if the server did not change meanwhile (its credential would be a new promise).
@@ -77,6 +110,13 @@ export class BackendAuth {
         return keep({ Authorization: `Bearer ${credential.token}` });
       case "client_credentials":
         return this.ready(serverId) ?? (await this.refresh(serverId)).headers;
+      case "upstream_user_token": {
+        if (userId === undefined) return {};
+        if (!this.userTokens) throw new Error("upstream identity providers are not available");
+        const name = this.registry.byId(serverId)?.name ?? serverId;
+        const token = await this.userTokens.accessToken(userId, credential.provider, name);
+        return { Authorization: `Bearer ${token}` };
+      }
     }
   }
 
@@ -93,6 +133,13 @@ export class BackendAuth {
   /** Forgets a cached client-credentials token (the backend refused it): the next request fetches anew. */
   invalidate(serverId: string): void {
     this.tokens.delete(serverId);
+  }
+
+  /** The backend refused the person's upstream token (`upstream_user_token`): it is not used again as it is. */
+  async userTokenRefused(serverId: string, userId: string): Promise<void> {
+    const credential = await this.registry.credential(serverId);
+    if (credential.kind === "upstream_user_token")
+      await this.userTokens?.refused(userId, credential.provider);
   }
 
   /** Expiry of the cached token, for the admin API; undefined when none is cached. */

@@ -1,7 +1,16 @@
+import type { SecurityEventSink } from "../audit/security-events/types.ts";
 import type { Clock } from "../clock.ts";
 import type { UserService } from "../identity/user-service.ts";
 import type { BearerAccepted, BearerAuthenticator, BearerResult } from "../oauth/bearer.ts";
 import type { RevocationList } from "../oauth/revocation.ts";
+import { PERSONAL_TOKEN_PREFIX } from "../portal/personal-tokens.ts";
+
+/**
+ * Personal access tokens are never kept here: their check is a memory lookup by hash already (no
+ * signature to save), and their revocation, which only their store knows, must count at once.
+ * (A JWT containing the prefix by chance is merely not cached.)
+ */
+const isPersonal = (authorization: string) => authorization.includes(PERSONAL_TOKEN_PREFIX);
 
 /** Longer Authorization values are never cached (nor valid: the bearer check refuses them too). */
 const MAX_AUTHORIZATION_LENGTH = 8200;
@@ -33,6 +42,8 @@ export class CachedBearer {
     private readonly users: UserService,
     private readonly clock: Clock,
     private readonly max: number,
+    /** Where a refused token is recorded (`invalid_token`), with the client address of the request. */
+    private readonly events?: { sink: SecurityEventSink; clientIp: (request: Request) => string },
   ) {}
 
   /**
@@ -40,7 +51,7 @@ export class CachedBearer {
    * (the hot path); undefined when the full check has to run.
    */
   cached(authorization: string | null, audience: string): BearerAccepted | undefined {
-    if (authorization === null) return undefined;
+    if (authorization === null || isPersonal(authorization)) return undefined;
     const hit = this.verified.get(authorization);
     if (hit === undefined || !hit.audiences.includes(audience)) return undefined;
     const { claims } = hit.answer;
@@ -53,11 +64,31 @@ export class CachedBearer {
     return undefined;
   }
 
-  async authenticate(authorization: string | null, audience: string): Promise<BearerResult> {
+  async authenticate(
+    authorization: string | null,
+    audience: string,
+    request?: Request,
+  ): Promise<BearerResult> {
     const hit = this.cached(authorization, audience);
     if (hit) return hit;
     const result = await this.bearer.authenticate(authorization, audience);
-    if (result.ok && authorization !== null && authorization.length <= MAX_AUTHORIZATION_LENGTH) {
+    // A presented token that fails (bad, expired, revoked, another audience); no token at all is
+    // the normal first step of discovery, not an event. Floods fold in the log's repeat filter.
+    if (!result.ok && authorization && this.events !== undefined) {
+      const ip = request === undefined ? null : this.events.clientIp(request);
+      this.events.sink.record({
+        type: "invalid_token",
+        ip: ip === "unknown" ? null : ip,
+        userAgent: request?.headers.get("user-agent")?.slice(0, 512) ?? null,
+        details: { error: result.error ?? "invalid_token", reason: result.description, resource: audience },
+      });
+    }
+    if (
+      result.ok &&
+      authorization !== null &&
+      authorization.length <= MAX_AUTHORIZATION_LENGTH &&
+      !isPersonal(authorization)
+    ) {
       const known = this.verified.get(authorization);
       if (known !== undefined) {
         if (!known.audiences.includes(audience)) known.audiences.push(audience);

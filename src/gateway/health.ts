@@ -128,8 +128,12 @@ export class HealthMonitor {
         lastError: pingError,
       };
     } catch (error) {
+      // Checked without a person, a backend that acts with each person's upstream token refuses
+      // the check: it answered, so it is up (offline would hide it from every aggregated list).
+      const needsPerson =
+        server.credentialKind === "upstream_user_token" && /^HTTP 40[13]$/.test(message(error));
       result = {
-        status: "offline",
+        status: needsPerson ? "online" : "offline",
         checkedAt: this.clock.now(),
         latencyMs: Math.round(performance.now() - started),
         lastError: message(error),

@@ -105,3 +105,17 @@ export function formatIp(address: IpBytes): string {
   for (let i = 0; i < 16; i += 2) words.push((((address[i] ?? 0) << 8) | (address[i + 1] ?? 0)).toString(16));
   return words.join(":").replace(/(^|:)0(:0)+(:|$)/, "::");
 }
+
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, how a dual-stack socket reports IPv4 peers) as IPv4. */
+export function unmappedIp(address: IpBytes): IpBytes {
+  if (address.length !== 16 || address[10] !== 0xff || address[11] !== 0xff) return address;
+  for (let i = 0; i < 10; i++) if (address[i] !== 0) return address;
+  return address.slice(12, 16);
+}
+
+/** A network written in IPv4-mapped form (`::ffff:10.0.0.0/104`) as the IPv4 network it covers. */
+export function unmappedNetwork(network: IpNetwork): IpNetwork {
+  if (network.bytes.length !== 16 || network.prefix < 96) return network;
+  const bytes = unmappedIp(network.bytes);
+  return bytes === network.bytes ? network : { bytes, prefix: network.prefix - 96, text: network.text };
+}

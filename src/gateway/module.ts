@@ -1,6 +1,10 @@
+import { ToolPinning } from "../audit/pinning/service.ts";
+import { PinningStore } from "../audit/pinning/store.ts";
 import type { AppContext } from "../context.ts";
 import { AccessPolicy } from "../policy/access-policy.ts";
 import { GroupService } from "../policy/groups.ts";
+import { configNetworkLists, NetworkPolicy } from "../policy/network-policy.ts";
+import { NetworkStore } from "../policy/network-store.ts";
 import { PolicyStore } from "../policy/policy-store.ts";
 import { type Aggregate, createAggregate } from "./aggregate/index.ts";
 import { BackendAuth } from "./backend-auth.ts";
@@ -8,7 +12,7 @@ import { CachedBearer } from "./bearer-cache.ts";
 import { HealthMonitor } from "./health.ts";
 import { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import { McpProxy } from "./proxy.ts";
-import { ServerRegistry } from "./registry.ts";
+import { configId, ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
 import { MemorySessionStore, type SessionStore } from "./sessions.ts";
 import { StdioBridge, StdioProcessPool } from "./stdio/index.ts";
@@ -31,6 +35,8 @@ export interface Gateway {
   aggregate: Aggregate;
   /** Where backend and backend token URLs may lead (checked on save and before connecting). */
   addressGuard: BackendAddressGuard;
+  /** Tool-definition pinning per server (src/audit/pinning). */
+  pinning: ToolPinning;
   /** Starts periodic backend health checks (called by `start`, not in tests); stopped on close. */
   startHealthChecks(): void;
 }
@@ -45,7 +51,15 @@ export function createGateway(ctx: AppContext): Gateway {
     config.upstreamTimeoutMs,
   );
   const policyStore = new PolicyStore(ctx.db);
-  const policy = new AccessPolicy(policyStore, ctx.clock, (id) => registry.byId(id));
+  const networks: NetworkPolicy = new NetworkPolicy({
+    store: new NetworkStore(ctx.db, () => ctx.clock.now()),
+    configLists: configNetworkLists(config.mcpServices, configId),
+    groupsOf: (userId) => policy.groupsOf(userId),
+    clientIp: (request) => ctx.rateLimits.requestIp(request),
+    events: ctx.securityEvents,
+  });
+  const policy: AccessPolicy = new AccessPolicy(policyStore, ctx.clock, (id) => registry.byId(id), networks);
+  ctx.rateLimits.mcp.useGroups(policy);
   registry.useAccess(policy);
   registry.onChange((id) => policy.serverChanged(id));
   const groups = new GroupService(policyStore, policy, ctx.clock);
@@ -115,9 +129,20 @@ export function createGateway(ctx: AppContext): Gateway {
   ctx.users.onCredentialsEnded((userId) => sessions.deleteOwner(userId));
   const upstreamWatch = new UpstreamWatch(config.upstreamWatchIntervalMs);
   ctx.onClose(() => upstreamWatch.close());
-  const bearer = new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax);
+  const bearer = new CachedBearer(ctx.bearer, ctx.revocations, ctx.users, ctx.clock, config.tokenCacheMax, {
+    sink: ctx.securityEvents,
+    clientIp: (request) => ctx.rateLimits.requestIp(request),
+  });
+  const pinning = new ToolPinning(new PinningStore(ctx.db), ctx.securityEvents, ctx.clock, ctx.logger, {
+    defaultMode: config.toolPinningDefaultMode,
+    descriptionMaxChars: config.auditDescriptionMaxChars,
+  });
+  registry.onChange((id) => {
+    if (registry.byId(id) === undefined) pinning.forget(id);
+  });
   const proxy = new McpProxy(
     {
+      pinning,
       registry,
       backendAuth,
       sessions,
@@ -132,6 +157,9 @@ export function createGateway(ctx: AppContext): Gateway {
       rateLimits: ctx.rateLimits.mcpEnforced,
       clock: ctx.clock,
       logger: ctx.logger,
+      activity: ctx.activity,
+      clientIp: (request) => ctx.rateLimits.requestIp(request),
+      securityEvents: ctx.securityEvents,
     },
     {
       publicUrl: config.publicUrl,
@@ -140,6 +168,7 @@ export function createGateway(ctx: AppContext): Gateway {
       sseKeepAliveMs: config.sseKeepAliveMs,
       userAssertionSeconds: config.userAssertionSeconds,
       toolsListMaxBytes: config.toolsListMaxBytes,
+      activityScanChars: config.activityScanChars,
     },
   );
   const aggregate = createAggregate(
@@ -154,6 +183,11 @@ export function createGateway(ctx: AppContext): Gateway {
       logger: ctx.logger,
       stdio,
       policy,
+      clientIp: (request) => ctx.rateLimits.requestIp(request),
+      rateLimits: ctx.rateLimits.mcpEnforced,
+      activity: ctx.activity,
+      securityEvents: ctx.securityEvents,
+      pinning,
     },
     {
       publicUrl: config.publicUrl,
@@ -188,6 +222,7 @@ export function createGateway(ctx: AppContext): Gateway {
     stdio,
     aggregate,
     addressGuard,
+    pinning,
     startHealthChecks: () => {
       if (started) return;
       started = true;

@@ -1,3 +1,7 @@
+import { ProxyActivity } from "../audit/activity/proxy-activity.ts";
+import type { ActivitySink } from "../audit/activity/types.ts";
+import type { ToolPinning } from "../audit/pinning/service.ts";
+import type { SecurityEventSink, SecurityEventType } from "../audit/security-events/types.ts";
 import type { Clock } from "../clock.ts";
 import { readDeclaredText, readText } from "../http/body.ts";
 import { corsHeaders, originAllowed } from "../http/cors.ts";
@@ -18,7 +22,7 @@ import {
   type ListedRequest,
   type ToolAllowed,
 } from "../policy/tool-gate.ts";
-import type { BackendAuth } from "./backend-auth.ts";
+import { type BackendAuth, SignInAgain } from "./backend-auth.ts";
 import type { CachedBearer } from "./bearer-cache.ts";
 import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
 import type { ServerRegistry } from "./registry.ts";
@@ -58,6 +62,8 @@ export interface ProxyOptions {
   userAssertionSeconds: number;
   /** Largest tools/list answer read to filter it (servers with tool rules for the user only). */
   toolsListMaxBytes: number;
+  /** Leading characters of a request body scanned for its activity row's method and target. */
+  activityScanChars: number;
 }
 
 export interface ProxyDeps {
@@ -76,6 +82,14 @@ export interface ProxyDeps {
   rateLimits?: McpRateLimits;
   clock: Clock;
   logger: Logger;
+  /** One row per request to an existing server (src/audit/activity). */
+  activity: ActivitySink;
+  /** Session hijack attempts, refusals and rate-limit hits (src/audit/security-events). */
+  securityEvents?: SecurityEventSink;
+  /** The client's address for the row ("unknown" when it has none, e.g. handled in-process). */
+  clientIp: (request: Request) => string;
+  /** Tool-definition pinning (src/audit/pinning); undefined: none. */
+  pinning?: ToolPinning;
 }
 
 type JsonRpcId = string | number | null;
@@ -109,6 +123,25 @@ export class McpProxy {
     return response;
   }
 
+  /** A security event of this request, by the token's user and client, with the client address. */
+  private securityEvent(
+    type: SecurityEventType,
+    request: Request,
+    caller: BearerAccepted | undefined,
+    details: Record<string, unknown>,
+  ): void {
+    if (this.deps.securityEvents === undefined) return;
+    const ip = this.deps.clientIp(request);
+    this.deps.securityEvents.record({
+      type,
+      userId: caller?.principal.id,
+      clientId: caller?.claims.client_id,
+      ip: ip === "unknown" ? null : ip,
+      userAgent: request.headers.get("user-agent")?.slice(0, 512),
+      details: { endpoint: "/mcp/{server}", ...details },
+    });
+  }
+
   /**
    * RFC 9728 metadata of the URL the client used: clients require its `resource` to be a prefix of
    * that URL, so the alias `/{server}/mcp` has metadata of its own (the same resource).
@@ -119,10 +152,24 @@ export class McpProxy {
     return `${this.options.publicUrl}/.well-known/oauth-protected-resource/${path}`;
   }
 
+  /** Serves one request and records its activity row (none for a name that is no enabled server). */
   private async serve(request: Request, serverName: string): Promise<Response> {
+    const activity = new ProxyActivity(this.deps.clock.now(), performance.now());
+    const response = await this.serveCall(request, serverName, activity);
+    if (activity.server !== undefined) {
+      const ip = this.deps.clientIp(request);
+      activity.finish(this.deps.activity, request, response, this.options.activityScanChars, ip);
+    }
+    return response;
+  }
+
+  private async serveCall(request: Request, serverName: string, activity: ProxyActivity): Promise<Response> {
     const { registry, bearer, resources, logger } = this.deps;
+    /** Network allow-lists: nothing is looked up unless some server, user or group has one. */
+    const networks = this.deps.policy.networks;
     const server = registry.byName(serverName);
     if (!server?.enabled) return notFound();
+    activity.server = server.name;
     const method = request.method;
     const requestHeaders = request.headers;
 
@@ -133,7 +180,8 @@ export class McpProxy {
       const resource = resources.serverResource(server.name);
       const authorization = requestHeaders.get("authorization");
       const result =
-        bearer.cached(authorization, resource) ?? (await bearer.authenticate(authorization, resource));
+        bearer.cached(authorization, resource) ??
+        (await bearer.authenticate(authorization, resource, request));
       if (!result.ok) {
         const challenge = wwwAuthenticate({
           resourceMetadata: this.resourceMetadataUrl(request, server),
@@ -143,8 +191,18 @@ export class McpProxy {
         });
         return rpcError(401, null, -32001, result.description, { "WWW-Authenticate": challenge });
       }
+      activity.userId = result.principal.id;
+      activity.clientId = result.claims.client_id;
       const access = this.deps.policy.decide(server, result.principal);
-      if (!access.granted) return notFound();
+      if (!access.granted) {
+        this.securityEvent("permission_denied", request, result, {
+          server: server.name,
+          reason: "server_not_granted",
+        });
+        return activity.refused(notFound());
+      }
+      if (networks?.active && !networks.admits(request, server, result.principal))
+        return activity.refused(outsideNetworks());
       toolAllowed = access.toolAllowed;
       if (server.scopes.length > 0 && !scopeCovers(result.claims.scope, server.scopes)) {
         const challenge = wwwAuthenticate({
@@ -159,8 +217,11 @@ export class McpProxy {
       verified = result;
       const limits = this.deps.rateLimits;
       if (limits !== undefined && !limits.allow(server.id, result.principal.id)) {
+        this.securityEvent("rate_limited", request, result, { limit: "mcp", server: server.name });
         return limits.refusal(request, server.id, result.principal.id, rpcError);
       }
+    } else if (networks?.active && !networks.admits(request, server, undefined)) {
+      return activity.refused(outsideNetworks());
     }
 
     if (method !== "POST" && method !== "GET" && method !== "DELETE") {
@@ -177,6 +238,11 @@ export class McpProxy {
           { event: "session_hijack_attempt", server: server.name, userId: owner, ownerId: known.owner },
           "an MCP session id was presented by a user who did not open it",
         );
+        // The session id itself is not recorded: it is a capability of its owner.
+        this.securityEvent("session_hijack", request, verified, {
+          server: server.name,
+          sessionOwner: known.owner,
+        });
         return rpcError(404, null, -32001, "Session not found");
       }
     } else if (method === "POST") {
@@ -200,19 +266,29 @@ export class McpProxy {
       }
     }
 
-    // Only for users with tool rules on this server is the body read as JSON-RPC: a denied
-    // tools/call is answered here, a tools/list answer has the denied tools removed.
+    activity.body = body;
+    // Only for users with tool rules on this server, or on a server with tool-definition pinning,
+    // is the body read as JSON-RPC: a denied or blocked tools/call is answered here, a tools/list
+    // answer is reviewed by pinning and has the denied and blocked tools removed.
     let listed: ListedRequest | undefined;
-    if (toolAllowed !== undefined) {
-      const verdict = inspectToolRequest(body, toolAllowed);
+    const pin = this.deps.pinning?.gate(server.id, server.name);
+    if (toolAllowed !== undefined || pin !== undefined) {
+      const userAllowed: ToolAllowed = toolAllowed ?? (() => true);
+      const allowed: ToolAllowed =
+        pin === undefined ? userAllowed : (tool) => userAllowed(tool) && !pin.blocked(tool);
+      const verdict = inspectToolRequest(body, userAllowed, pin?.refusal);
       if (verdict.kind === "refuse") {
         logger.info(
           { event: "tool_request_denied", server: server.name, userId: owner },
           "a tool request the user's grants do not allow was answered by the gateway",
         );
-        return verdict.response;
+        this.securityEvent("permission_denied", request, verified, {
+          server: server.name,
+          reason: "tool_not_allowed",
+        });
+        return activity.refused(verdict.response);
       }
-      if (verdict.kind === "list") listed = { id: verdict.id, allowed: toolAllowed };
+      if (verdict.kind === "list") listed = { id: verdict.id, allowed, review: pin?.review };
     }
 
     if (server.transport === "stdio") {
@@ -246,12 +322,13 @@ export class McpProxy {
     }
     let backendHeaders: Record<string, string>;
     try {
+      const userId = verified?.principal.id;
       if (verified === undefined || server.userContext === "none") {
         backendHeaders =
-          this.deps.backendAuth.ready(server.id) ?? (await this.deps.backendAuth.headers(server.id));
+          this.deps.backendAuth.ready(server.id) ?? (await this.deps.backendAuth.headers(server.id, userId));
       } else {
         const [credential, context] = await Promise.all([
-          this.deps.backendAuth.headers(server.id),
+          this.deps.backendAuth.headers(server.id, userId),
           userContextHeaders(
             server,
             {
@@ -269,6 +346,7 @@ export class McpProxy {
       }
       for (const name in backendHeaders) forwarded.set(name, backendHeaders[name] as string);
     } catch (error) {
+      if (error instanceof SignInAgain) return signInAgain(error, jsonRpcId(body));
       logger.error(
         { server: server.name, err: error instanceof Error ? error.message : String(error) },
         "backend credential unavailable",
@@ -335,6 +413,7 @@ export class McpProxy {
     // The backend's answer is returned as it is (its body is never re-wrapped unless it is SSE),
     // with only the headers MCP needs and the gateway's sandbox.
     confineBackendHeaders(headers);
+    activity.passthrough = listed === undefined;
     if (listed !== undefined) return this.filteredList(upstream, listed);
     if (contentType !== "application/json" && upstream.body !== null && isEventStream(contentType)) {
       headers.set("Cache-Control", "no-cache");
@@ -349,7 +428,7 @@ export class McpProxy {
   }
 
   private filteredList(answer: Response, listed: ListedRequest): Promise<Response> {
-    return filterToolsList(answer, listed.id, listed.allowed, this.options.toolsListMaxBytes);
+    return filterToolsList(answer, listed.id, listed.allowed, this.options.toolsListMaxBytes, listed.review);
   }
 
   private trackSession(
@@ -392,6 +471,10 @@ export class McpProxy {
     }
     if (status === 401 || status === 403) {
       await upstream.body?.cancel().catch(() => {});
+      if (server.credentialKind === "upstream_user_token" && call.owner !== "anonymous") {
+        await this.deps.backendAuth.userTokenRefused(server.id, call.owner);
+        return rpcError(502, id, -32000, "Backend refused your upstream token; the next call refreshes it");
+      }
       this.deps.backendAuth.invalidate(server.id);
       logger.warn(
         { server: server.name, status, credentialKind: server.credentialKind },
@@ -426,6 +509,19 @@ export class McpProxy {
 
 function notFound(): Response {
   return rpcError(404, null, -32001, "Server not found");
+}
+
+/**
+ * The backend acts with the person's own upstream token and there is none (the security event is
+ * recorded where that was found): a JSON-RPC error answer to a request, so MCP clients show its
+ * message (where to sign in again); 403 when there is no request id to answer.
+ */
+export function signInAgain(error: SignInAgain, id: JsonRpcId): Response {
+  return rpcError(id === null ? 403 : 200, id, -32001, error.message);
+}
+
+function outsideNetworks(): Response {
+  return rpcError(403, null, -32001, "This server is not reachable from your network address");
 }
 
 /** The id of a single JSON-RPC request body, or null (notification, batch, not JSON, no body). */

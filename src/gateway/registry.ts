@@ -373,7 +373,9 @@ function fromRow(row: ServerRow): McpServer {
     enabled: row.enabled,
     openToAll: row.openToAll,
     userContext: row.userContext === "headers" || row.userContext === "jwt" ? row.userContext : "none",
-    credentialKind: (["headers", "bearer", "client_credentials"].includes(row.credentialKind)
+    credentialKind: (["headers", "bearer", "client_credentials", "upstream_user_token"].includes(
+      row.credentialKind,
+    )
       ? row.credentialKind
       : "none") as CredentialKind,
     managedBy: "api",

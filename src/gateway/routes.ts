@@ -38,13 +38,26 @@ export function gatewayServeRoutes(
   hooks: (handler: Handler) => Handler,
   fallback: (request: Request) => Response | Promise<Response>,
   appPaths: readonly string[],
-): Record<McpPath, Partial<Record<(typeof METHODS)[number], Handler>>> {
+): Record<McpPath, Partial<Record<(typeof METHODS)[number], Handler>>> & {
+  "/mcp": Partial<Record<(typeof METHODS)[number], (request: BunRequest<"/mcp">) => Promise<Response>>>;
+} {
   const claimed = claimedNames(appPaths);
   const proxy = hooks((request) => gateway.proxy.handle(request, request.params.server));
   const handle: Handler = (request) =>
     request.method === "HEAD" || claimed.has(request.params.server) ? fallback(request) : proxy(request);
   const methods = Object.fromEntries(METHODS.map((method) => [method, handle]));
-  return { "/mcp/:server": methods, "/:server/mcp": methods };
+  // The aggregated endpoint too: Elysia's re-wrapping of a returned Response (a new Response over
+  // its body stream) cost a large tools/list page more than building it (bench/README.md).
+  const aggregate = hooks((request) => gateway.aggregate.endpoint.handle(request));
+  const aggregateMethods = Object.fromEntries(
+    METHODS.map((method) => [
+      method,
+      // The hooks never read route params: the aggregate's request passes for a proxy one.
+      async (request: BunRequest<"/mcp">) =>
+        request.method === "HEAD" ? fallback(request) : aggregate(request as unknown as McpRequest),
+    ]),
+  );
+  return { "/mcp": aggregateMethods, "/mcp/:server": methods, "/:server/mcp": methods };
 }
 
 /** Names x for which another route of the app also matches `/x/mcp` or `/mcp/x`. */

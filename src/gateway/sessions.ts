@@ -22,6 +22,8 @@ export interface SessionStore {
   delete(server: string, sessionId: string): void;
   /** Forgets every session of an owner (account disabled, password reset): their next request gets 404. */
   deleteOwner(owner: string): void;
+  /** Sessions remembered now (the metrics' active-session gauge). */
+  readonly size: number;
 }
 
 interface Entry {

@@ -30,7 +30,7 @@ export interface StdioCommand {
 }
 
 export type UserContextMode = "none" | "headers" | "jwt";
-export type CredentialKind = "none" | "headers" | "bearer" | "client_credentials";
+export type CredentialKind = "none" | "headers" | "bearer" | "client_credentials" | "upstream_user_token";
 
 export type BackendCredential =
   | { kind: "none" }
@@ -42,4 +42,6 @@ export type BackendCredential =
       clientId: string;
       clientSecret: string;
       scope?: string;
-    };
+    }
+  /** The requesting person's own token at this upstream identity provider (src/identity/upstream). */
+  | { kind: "upstream_user_token"; provider: string };

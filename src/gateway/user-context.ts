@@ -12,6 +12,10 @@ export const USER_CONTEXT_HEADERS = [
   "x-user-scopes",
   "x-client-id",
   "x-user-assertion",
+  "x-user-provider",
+  "x-user-upstream-subject",
+  "x-user-upstream-email",
+  "x-user-groups",
 ] as const;
 
 export const USER_ASSERTION_HEADER = "X-User-Assertion";
@@ -20,6 +24,8 @@ export interface Caller {
   principal: Principal;
   scope: string;
   clientId: string;
+  /** The client's address (socket peer or trusted proxy's word), where the endpoint knows it. */
+  ip?: string;
 }
 
 /**
@@ -38,6 +44,7 @@ export async function userContextHeaders(
 ): Promise<Record<string, string>> {
   if (!caller || server.userContext === "none") return {};
   const { principal } = caller;
+  const { upstream } = principal;
   if (server.userContext === "headers") {
     return {
       "X-User-Id": principal.id,
@@ -45,6 +52,16 @@ export async function userContextHeaders(
       "X-User-Name": principal.username,
       "X-User-Scopes": caller.scope,
       "X-Client-Id": caller.clientId,
+      // The upstream identity of the user's last sign-in through a provider; groups as a JSON
+      // array, since group names may contain commas and spaces.
+      ...(upstream
+        ? {
+            "X-User-Provider": upstream.provider,
+            "X-User-Upstream-Subject": upstream.subject,
+            ...(upstream.email ? { "X-User-Upstream-Email": upstream.email } : {}),
+            "X-User-Groups": JSON.stringify(upstream.groups),
+          }
+        : {}),
     };
   }
   const key = keys.signingKey();
@@ -55,6 +72,16 @@ export async function userContextHeaders(
     preferred_username: principal.username,
     scope: caller.scope,
     client_id: caller.clientId,
+    ...(upstream
+      ? {
+          upstream: {
+            provider: upstream.provider,
+            sub: upstream.subject,
+            email: upstream.email,
+            groups: upstream.groups,
+          },
+        }
+      : {}),
   })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "user-assertion+jwt" })
     .setIssuer(issuer)

@@ -23,6 +23,7 @@ export function serveHandlers(app: App, ctx: AppContext) {
     trustedProxies: ctx.rateLimits.trustedProxies,
   });
   ctx.onClose(() => bodyWatch.close());
+  ctx.rateLimits.listenOn(() => app.server);
   const hooks: RequestHooks = {
     log,
     maxBodyBytes: config.maxBodyBytes,

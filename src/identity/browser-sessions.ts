@@ -1,4 +1,4 @@
-import { and, eq, gt, lt } from "drizzle-orm";
+import { and, desc, eq, gt, lt } from "drizzle-orm";
 import type { Clock } from "../clock.ts";
 import { constantTimeEqual, hmacSha256, randomToken, sha256Hex } from "../crypto/random.ts";
 import type { Db } from "../db/connection.ts";
@@ -64,6 +64,34 @@ export class BrowserSessionStore {
 
   destroyForUser(userId: string): void {
     this.db.delete(browserSessions).where(eq(browserSessions.userId, userId)).run();
+  }
+
+  /** A user's live sessions (admin user page), newest first; `idHash` names one to end. */
+  listForUser(
+    userId: string,
+  ): { idHash: string; createdAt: number; expiresAt: number; userAgent: string | null }[] {
+    return this.db
+      .select({
+        idHash: browserSessions.idHash,
+        createdAt: browserSessions.createdAt,
+        expiresAt: browserSessions.expiresAt,
+        userAgent: browserSessions.userAgent,
+      })
+      .from(browserSessions)
+      .where(and(eq(browserSessions.userId, userId), gt(browserSessions.expiresAt, this.clock.now())))
+      .orderBy(desc(browserSessions.createdAt))
+      .all();
+  }
+
+  /** Ends one session of a user by its `idHash`; false when there is none. */
+  destroyByHash(userId: string, idHash: string): boolean {
+    return (
+      this.db
+        .delete(browserSessions)
+        .where(and(eq(browserSessions.userId, userId), eq(browserSessions.idHash, idHash)))
+        .returning()
+        .all().length > 0
+    );
   }
 
   prune(): number {

@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
+import { checkIpRecorded } from "../audit/security-events/rate-limited.ts";
+import { requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { readJson } from "../http/body.ts";
 import type { clientIp } from "../http/client-ip.ts";
@@ -44,7 +46,7 @@ const REGISTRATION_ACCEPTED = {
 export function identityRoutes(ctx: AppContext) {
   const { config } = ctx;
   const limit = (name: IpLimitName, request: Request, server: Parameters<typeof clientIp>[1]) => {
-    const refused = ctx.rateLimits.checkIp(name, request, server);
+    const refused = checkIpRecorded(ctx, name, request, server);
     if (refused === undefined) return undefined;
     const wait = refused.decision.retryAfterSeconds;
     return jsonError(429, "rate_limited", `too many requests; try again in ${wait} s`, refused.headers);
@@ -75,7 +77,15 @@ export function identityRoutes(ctx: AppContext) {
         if (!result.ok && result.kind === "weak_password") {
           return jsonError(400, "weak_password", result.message);
         }
-        if (result.ok) ctx.logger.info({ user_id: result.user.id }, "user registered");
+        if (result.ok) {
+          ctx.logger.info({ user_id: result.user.id }, "user registered");
+          ctx.securityEvents.record({
+            type: "user_registered",
+            userId: result.user.id,
+            ...requestMeta(ctx, request, server),
+            details: { via: "/auth/register" },
+          });
+        }
         // The same answer whether the account was created or the username or email was taken: a
         // stranger must not learn which accounts exist (a 409 did). A person whose name was taken
         // finds out when signing in fails; the operator sees both cases in the log.
@@ -96,7 +106,11 @@ export function identityRoutes(ctx: AppContext) {
         if (!resource || !scopes) {
           return jsonError(400, "invalid_target", "resource is not served by this gateway");
         }
-        const signedIn = await signIn(ctx, body.value.username, body.value.password);
+        const meta = requestMeta(ctx, request, server);
+        const signedIn = await signIn(ctx, body.value.username, body.value.password, {
+          ...meta,
+          via: "/auth/login",
+        });
         if (!signedIn.ok && signedIn.lockedSeconds > 0) {
           const wait = signedIn.lockedSeconds;
           return jsonError(429, "account_locked", `too many failed sign-ins; try again in ${wait} s`, {
@@ -111,6 +125,7 @@ export function identityRoutes(ctx: AppContext) {
           audience: [config.publicUrl, resource],
           resource,
           scope: scopes.sort().join(" "),
+          event: { ...meta, grantType: "password" },
         });
         return json(tokens);
       },
@@ -128,6 +143,7 @@ export function identityRoutes(ctx: AppContext) {
           clientId: LOGIN_CLIENT_ID,
           graceMs: 0,
           audience: (row) => [config.publicUrl, row.resource],
+          meta: requestMeta(ctx, request, server),
         });
         if (!outcome.ok) {
           if (outcome.reason === "reused") {
@@ -149,12 +165,22 @@ export function identityRoutes(ctx: AppContext) {
     )
     .post(
       "/auth/logout",
-      async ({ request }) => {
+      async ({ request, server }) => {
         const auth = await bearer(request);
         if (auth instanceof Response) return auth;
         ctx.revocations.revoke(auth.claims.jti, auth.claims.exp * 1000);
         const refresh = ctx.refreshTokens.byAccessJti(auth.claims.jti);
         if (refresh) revokeFamily(ctx, refresh.familyId);
+        ctx.securityEvents.record({
+          type: "token_revoked",
+          userId: auth.principal.id,
+          clientId: auth.claims.client_id,
+          ...requestMeta(ctx, request, server),
+          details: {
+            tokenType: refresh ? "access_token+refresh_token" : "access_token",
+            via: "/auth/logout",
+          },
+        });
         return new Response(null, { status: 204, headers: { "Cache-Control": "no-store" } });
       },
       { parse: "none" },

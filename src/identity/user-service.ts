@@ -9,6 +9,18 @@ export interface Principal {
   email: string;
   isAdmin: boolean;
   isActive: boolean;
+  /** The upstream identity the user signed in with last (src/identity/upstream), for backends. */
+  upstream?: UpstreamSummary;
+}
+
+/** What backends learn of a user's upstream identity (the provider's slug, its subject, email, groups). */
+export interface UpstreamSummary {
+  provider: string;
+  subject: string;
+  email: string | null;
+  groups: string[];
+  /** Every provider the user has a linked identity at (per-server provider lists read it). */
+  linkedProviders: string[];
 }
 
 export interface NewUser {
@@ -31,6 +43,7 @@ export class UserService {
   private readonly roleListeners: ((userId: string) => void)[] = [];
   /** A hash to verify against when the user does not exist, so both cases cost the same. */
   private dummyHash: Promise<string> | undefined;
+  private upstreamOf: (userId: string) => UpstreamSummary | undefined = () => undefined;
 
   constructor(
     private readonly store: UserStore,
@@ -98,7 +111,8 @@ export class UserService {
     let cached = this.principals.get(userId);
     if (cached === undefined) {
       const row = this.store.byId(userId);
-      cached = row ? toPrincipal(row) : null;
+      const upstream = row ? this.upstreamOf(row.id) : undefined;
+      cached = row ? { ...toPrincipal(row), ...(upstream ? { upstream } : {}) } : null;
       if (this.principals.size > 100_000) this.principals.clear();
       this.principals.set(userId, cached);
     }
@@ -107,6 +121,57 @@ export class UserService {
 
   byId(id: string): UserRow | undefined {
     return this.store.byId(id);
+  }
+
+  /** The upstream identity module tells principals their upstream identity through this. */
+  useUpstreamLookup(lookup: (userId: string) => UpstreamSummary | undefined): void {
+    this.upstreamOf = lookup;
+  }
+
+  /** Forgets the cached principal (its upstream identity changed). */
+  refreshPrincipal(id: string): void {
+    this.principals.delete(id);
+  }
+
+  /**
+   * A user who signs in only through an upstream provider: no password. Fails with a conflict
+   * when the username or email is taken.
+   */
+  createExternal(input: { username: string; email: string }): CreateUserResult {
+    const taken = this.store.usernameOrEmailTaken(input.username, input.email);
+    if (taken.username)
+      return { ok: false, kind: "conflict", field: "username", message: "username is already taken" };
+    if (taken.email)
+      return { ok: false, kind: "conflict", field: "email", message: "email is already registered" };
+    const now = this.clock.now();
+    try {
+      const user = this.store.insert({
+        id: Bun.randomUUIDv7(),
+        username: input.username,
+        email: input.email,
+        passwordHash: null,
+        isAdmin: false,
+        isActive: true,
+        createdAt: now,
+        updatedAt: now,
+        lastLoginAt: now,
+      });
+      return { ok: true, user };
+    } catch (error) {
+      if (String(error).includes("UNIQUE"))
+        return {
+          ok: false,
+          kind: "conflict",
+          field: "username",
+          message: "username or email is already taken",
+        };
+      throw error;
+    }
+  }
+
+  /** Records a sign-in that did not go through the password form (upstream providers). */
+  touchLogin(id: string): void {
+    this.store.update(id, { lastLoginAt: this.clock.now() });
   }
 
   /** The user with this username (case-insensitive; never matched by email). */

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { z } from "zod";
-import { requireAdmin } from "../admin/guard.ts";
+import { adminHandler, requireAdmin } from "../admin/guard.ts";
 import type { AppContext } from "../context.ts";
 import { readJson } from "../http/body.ts";
 import { json, jsonError } from "../http/errors.ts";
@@ -27,6 +27,11 @@ function view(client: OAuthClient) {
 
 /** Admin JSON API of OAuth clients: list, pre-register, delete, approve (approval mode). */
 export function oauthAdminApi(ctx: AppContext, oauth: OAuthServer) {
+  /** The client as the API shows it, for the admin_change event's before → after. */
+  const clientSnapshot = ({ id }: { id: string }) => {
+    const client = oauth.clientStore.find(id);
+    return client ? view(client) : undefined;
+  };
   return new Elysia({ name: "oauth-admin-api" })
     .get(BASE, async ({ request }) => {
       const admin = await requireAdmin(ctx, request);
@@ -35,9 +40,7 @@ export function oauthAdminApi(ctx: AppContext, oauth: OAuthServer) {
     })
     .post(
       BASE,
-      async ({ request }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
+      adminHandler(ctx, async (admin, _params, request) => {
         const body = await readJson(request, z.unknown(), ctx.config.maxBodyBytes);
         if (!body.ok) return body.response;
         const result = oauth.clients.register(body.value, "admin", "active");
@@ -50,34 +53,38 @@ export function oauthAdminApi(ctx: AppContext, oauth: OAuthServer) {
           { ...view(result.client), ...(result.secret ? { client_secret: result.secret } : {}) },
           201,
         );
-      },
+      }),
       { parse: "none" },
     )
     .delete(
       `${BASE}/:id`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!oauth.clientStore.delete(params.id)) return jsonError(404, "not_found", "no such client");
-        // Its refresh tokens and its (stateless) access tokens end with it, for every user.
-        revokeClientTokens(ctx, params.id);
-        ctx.logger.info(
-          { client_id: params.id, admin: admin.id },
-          "oauth client deleted; its tokens revoked",
-        );
-        return new Response(null, { status: 204 });
-      },
+      adminHandler(
+        ctx,
+        (admin, params: { id: string }) => {
+          if (!oauth.clientStore.delete(params.id)) return jsonError(404, "not_found", "no such client");
+          // Its refresh tokens and its (stateless) access tokens end with it, for every user.
+          revokeClientTokens(ctx, params.id);
+          ctx.logger.info(
+            { client_id: params.id, admin: admin.id },
+            "oauth client deleted; its tokens revoked",
+          );
+          return new Response(null, { status: 204 });
+        },
+        { snapshot: clientSnapshot },
+      ),
       { parse: "none" },
     )
     .post(
       `${BASE}/:id/approve`,
-      async ({ request, params }) => {
-        const admin = await requireAdmin(ctx, request);
-        if (admin instanceof Response) return admin;
-        if (!oauth.clientStore.approve(params.id)) return jsonError(404, "not_found", "no such client");
-        const client = oauth.clientStore.find(params.id);
-        return json(client ? view(client) : {});
-      },
+      adminHandler(
+        ctx,
+        (_admin, params: { id: string }) => {
+          if (!oauth.clientStore.approve(params.id)) return jsonError(404, "not_found", "no such client");
+          const client = oauth.clientStore.find(params.id);
+          return json(client ? view(client) : {});
+        },
+        { snapshot: clientSnapshot },
+      ),
       { parse: "none" },
     );
 }

@@ -1,3 +1,4 @@
+import type { RequestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import type { OAuthClient } from "./client-store.ts";
 import { parseScope } from "./scopes.ts";
@@ -15,6 +16,7 @@ export async function clientCredentials(
   oauth: OAuthServer,
   client: OAuthClient,
   form: Record<string, string>,
+  meta?: RequestMeta,
 ): Promise<Response> {
   const resource = ctx.resources.canonical(form.resource ?? ctx.resources.aggregate);
   const resourceScopes = resource === undefined ? undefined : ctx.resources.scopesOf(resource);
@@ -39,6 +41,7 @@ export async function clientCredentials(
     resource,
     scope,
     withRefreshToken: false,
+    event: { ...meta, grantType: "client_credentials" },
   });
   return Response.json(body, { headers: NO_STORE });
 }

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { json, jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
@@ -26,7 +27,7 @@ export function consentApi(ctx: AppContext, oauth: OAuthServer) {
     })
     .delete(
       "/oauth/consents/:id",
-      ({ request, params }) => {
+      ({ request, params, server }) => {
         const identity = browserIdentity(ctx, request);
         if (!identity) return jsonError(401, "login_required", "sign in first");
         if (
@@ -47,6 +48,13 @@ export function consentApi(ctx: AppContext, oauth: OAuthServer) {
           { client_id: consent.clientId, user_id: userId },
           "consent revoked; client tokens revoked",
         );
+        ctx.securityEvents.record({
+          type: "consent_revoked",
+          userId,
+          clientId: consent.clientId,
+          ...requestMeta(ctx, request, server),
+          details: { resource: consent.resource, scope: consent.scope, tokensRevoked: true },
+        });
         return new Response(null, { status: 204 });
       },
       { parse: "none" },

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { checkIpRecorded } from "../audit/security-events/rate-limited.ts";
+import { requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { constantTimeEqual, sha256Hex } from "../crypto/random.ts";
 import { readJson } from "../http/body.ts";
@@ -46,7 +48,7 @@ export function registerEndpoint(ctx: AppContext, oauth: OAuthServer) {
     if (config.oauthRegistrationMode === "none") {
       return jsonError(403, "access_denied", "dynamic client registration is disabled");
     }
-    const limited = ctx.rateLimits.checkIp("client_registration", request, server);
+    const limited = checkIpRecorded(ctx, "client_registration", request, server);
     if (limited) {
       const wait = limited.decision.retryAfterSeconds;
       return jsonError(
@@ -65,6 +67,12 @@ export function registerEndpoint(ctx: AppContext, oauth: OAuthServer) {
     if (!result.ok) return jsonError(400, result.error, result.description);
     const c = result.client;
     ctx.logger.info({ client_id: c.clientId, pending }, "oauth client registered");
+    ctx.securityEvents.record({
+      type: "client_registered",
+      clientId: c.clientId,
+      ...requestMeta(ctx, request, server),
+      details: { registration: "dynamic", clientName: c.name, status: pending ? "pending" : "active" },
+    });
     return Response.json(
       {
         client_id: c.clientId,

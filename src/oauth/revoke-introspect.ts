@@ -1,3 +1,4 @@
+import { NO_REQUEST_META, type RequestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import type { OAuthClient } from "./client-store.ts";
 import { revokeFamily } from "./token-issuer.ts";
@@ -8,11 +9,21 @@ export async function revokeToken(
   client: OAuthClient,
   token: string,
   hint?: string,
+  meta: RequestMeta = NO_REQUEST_META,
 ): Promise<void> {
+  const revoked = (tokenType: string, userId: string) =>
+    ctx.securityEvents.record({
+      type: "token_revoked",
+      userId,
+      clientId: client.clientId,
+      ...meta,
+      details: { tokenType, via: "/oauth/revoke" },
+    });
   const tryRefresh = () => {
     const row = ctx.refreshTokens.find(token);
     if (!row || row.clientId !== client.clientId) return false;
     revokeFamily(ctx, row.familyId);
+    revoked("refresh_token", row.userId);
     return true;
   };
   if (hint !== "access_token" && tryRefresh()) return;
@@ -22,6 +33,7 @@ export async function revokeToken(
       verified.claims.jti,
       verified.claims.exp * 1000 + ctx.config.clockSkewSeconds * 1000,
     );
+    revoked("access_token", verified.claims.sub);
     return;
   }
   if (hint === "access_token") tryRefresh();

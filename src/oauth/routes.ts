@@ -1,5 +1,7 @@
 import { Elysia } from "elysia";
 import { ConsentPage } from "../../views/oauth/consent.tsx";
+import { checkIpRecorded } from "../audit/security-events/rate-limited.ts";
+import { type RequestMeta, requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { parseParams, readForm } from "../http/body.ts";
 import { jsonError } from "../http/errors.ts";
@@ -71,7 +73,12 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
     messageResponse(status, { title: "Authorization request refused", message });
 
   /** GET (and the consent POST) share this: validate, require a session, then consent or code. */
-  const authorize = async (request: Request, params: Record<string, string>, decision?: string) => {
+  const authorize = async (
+    request: Request,
+    params: Record<string, string>,
+    decision?: string,
+    meta?: RequestMeta,
+  ) => {
     const validation = await validateAuthorize(ctx, oauth, params);
     if (validation.kind === "page") return errorPage(validation.status, validation.message);
     const identity = browserIdentity(ctx, request);
@@ -95,6 +102,13 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
       if (decision === "deny") return redirect(denied(ctx, req), 303);
       if (decision !== "approve") return errorPage(400, "The decision must be approve or deny.");
       oauth.consents.grant(userId, clientId, req.resource, req.scope, req.redirectUri);
+      ctx.securityEvents.record({
+        type: "consent_granted",
+        userId,
+        clientId,
+        ...meta,
+        details: { resource: req.resource, scope: req.scope, redirectUri: req.redirectUri },
+      });
       return redirect(approve(ctx, oauth, req, userId), 303);
     }
     const remembered = oauth.consents.has(userId, clientId, req.resource, req.scope);
@@ -137,7 +151,7 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
     request: Request;
     server: Parameters<typeof ctx.rateLimits.clientIp>[1];
   }) => {
-    const limited = ctx.rateLimits.checkIp("token", request, server);
+    const limited = checkIpRecorded(ctx, "token", request, server);
     if (limited) {
       const wait = limited.decision.retryAfterSeconds;
       return withCors(
@@ -153,7 +167,7 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
     if (!form.ok) return withCors(form.response);
     const auth = await oauth.clients.authenticate(request, form.value);
     if (!auth.ok) return withCors(clientAuthError(auth));
-    return withCors(await tokenGrant(ctx, oauth, auth, form.value));
+    return withCors(await tokenGrant(ctx, oauth, auth, form.value, requestMeta(ctx, request, server)));
   };
 
   let app = new Elysia({ name: "oauth-routes" });
@@ -221,7 +235,12 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
           ) {
             return csrfRejected();
           }
-          return authorize(request, pick(form.value), form.value.decision ?? "");
+          return authorize(
+            request,
+            pick(form.value),
+            form.value.decision ?? "",
+            requestMeta(ctx, request, server),
+          );
         },
         { parse: "none" },
       )
@@ -229,13 +248,19 @@ export function oauthRoutes(ctx: AppContext, oauth: OAuthServer = createOAuthSer
       .post("/token", token, { parse: "none" })
       .post(
         "/oauth/revoke",
-        async ({ request }) => {
+        async ({ request, server }) => {
           const form = await readForm(request, config.maxBodyBytes);
           if (!form.ok) return withCors(form.response);
           const auth = await oauth.clients.authenticate(request, form.value);
           if (!auth.ok) return withCors(clientAuthError(auth));
           if (!form.value.token) return withCors(tokenError(400, "invalid_request", "token is required"));
-          await revokeToken(ctx, auth.client, form.value.token, form.value.token_type_hint);
+          await revokeToken(
+            ctx,
+            auth.client,
+            form.value.token,
+            form.value.token_type_hint,
+            requestMeta(ctx, request, server),
+          );
           return withCors(new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } }));
         },
         { parse: "none" },

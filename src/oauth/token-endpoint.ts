@@ -1,3 +1,4 @@
+import { NO_REQUEST_META, type RequestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { constantTimeEqual } from "../crypto/random.ts";
 import { clientCredentials } from "./client-credentials.ts";
@@ -22,6 +23,7 @@ export async function tokenGrant(
   oauth: OAuthServer,
   auth: Extract<ClientAuthResult, { ok: true }>,
   form: Record<string, string>,
+  meta: RequestMeta = NO_REQUEST_META,
 ): Promise<Response> {
   const { client } = auth;
   const grant = form.grant_type;
@@ -30,9 +32,9 @@ export async function tokenGrant(
   if (!client.grantTypes.includes(grant) || (grant === "client_credentials" && !auth.authenticated)) {
     return tokenError(400, "unauthorized_client", `the client may not use ${grant}`);
   }
-  if (grant === "authorization_code") return authorizationCode(ctx, oauth, client, form);
-  if (grant === "client_credentials") return clientCredentials(ctx, oauth, client, form);
-  return refresh(ctx, client, form);
+  if (grant === "authorization_code") return authorizationCode(ctx, oauth, client, form, meta);
+  if (grant === "client_credentials") return clientCredentials(ctx, oauth, client, form, meta);
+  return refresh(ctx, client, form, meta);
 }
 
 /** A replayed code: revokes what it issued (the refresh family, or its lone access token). */
@@ -53,6 +55,7 @@ async function authorizationCode(
   oauth: OAuthServer,
   client: OAuthClient,
   form: Record<string, string>,
+  meta: RequestMeta,
 ): Promise<Response> {
   const { code, redirect_uri: redirectUri, code_verifier: verifier } = form;
   if (!code) return tokenError(400, "invalid_request", "code is required");
@@ -63,6 +66,14 @@ async function authorizationCode(
   if (!redeemed.ok) {
     if (redeemed.reason === "replayed") {
       revokeIssuedFrom(ctx, redeemed.row);
+      ctx.securityEvents.record({
+        type: "token_revoked",
+        severity: "high",
+        userId: redeemed.row.userId,
+        clientId: redeemed.row.clientId,
+        ...meta,
+        details: { reason: "authorization_code_replayed" },
+      });
       ctx.logger.warn(
         { client_id: redeemed.row.clientId },
         "authorization code replayed; tokens issued from it revoked",
@@ -100,6 +111,7 @@ async function authorizationCode(
     familyId,
     withRefreshToken,
     accessJti,
+    event: { ...meta, grantType: "authorization_code" },
   });
   return Response.json(body, { headers: NO_STORE });
 }
@@ -114,6 +126,7 @@ async function refresh(
   ctx: AppContext,
   client: OAuthClient,
   form: Record<string, string>,
+  meta: RequestMeta,
 ): Promise<Response> {
   const token = form.refresh_token;
   if (!token) return tokenError(400, "invalid_request", "refresh_token is required");
@@ -138,6 +151,7 @@ async function refresh(
     graceMs: ctx.config.oauthRefreshGraceSeconds * 1000,
     audience: (row) => resource ?? row.resource,
     scope,
+    meta,
   });
   if (!outcome.ok) {
     if (outcome.reason === "reused") {

@@ -1,3 +1,4 @@
+import type { RequestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { randomToken } from "../crypto/random.ts";
 import type { RefreshTokenRow } from "./refresh-tokens.ts";
@@ -17,6 +18,8 @@ export interface TokenPairInput {
   withRefreshToken?: boolean;
   /** jti of the access token, when the caller records it beforehand. */
   accessJti?: string;
+  /** For the `token_issued` security event: the grant and the request it answers. */
+  event?: Partial<RequestMeta> & { grantType: string };
 }
 
 export interface TokenResponse {
@@ -57,6 +60,19 @@ export async function issueTokenPair(ctx: AppContext, input: TokenPairInput): Pr
     });
     response.refresh_token = refresh.token;
   }
+  ctx.securityEvents.record({
+    type: "token_issued",
+    userId: input.userId,
+    clientId: input.clientId,
+    ip: input.event?.ip,
+    userAgent: input.event?.userAgent,
+    details: {
+      grantType: input.event?.grantType ?? "unknown",
+      resource: input.resource,
+      scope: input.scope,
+      refreshToken: response.refresh_token !== undefined,
+    },
+  });
   return response;
 }
 
@@ -103,6 +119,8 @@ export async function rotateTokenPair(
     audience: (row: RefreshTokenRow) => string | string[];
     /** The (narrowed) scope to issue; the row's scope when absent. */
     scope?: string;
+    /** The request, for the `token_refreshed` / `refresh_token_reuse` security events. */
+    meta?: RequestMeta;
   },
 ): Promise<RefreshOutcome> {
   const current = ctx.refreshTokens.find(presented);
@@ -144,9 +162,22 @@ export async function rotateTokenPair(
       sealed,
     },
   });
-  if (result.ok) return { ok: true, body };
+  const event = (type: "token_refreshed" | "refresh_token_reuse", details: Record<string, unknown>) =>
+    ctx.securityEvents.record({
+      type,
+      userId: current.userId,
+      clientId: options.clientId,
+      ip: options.meta?.ip,
+      userAgent: options.meta?.userAgent,
+      details,
+    });
+  if (result.ok) {
+    event("token_refreshed", { grantType: "refresh_token", scope });
+    return { ok: true, body };
+  }
   if (result.reason === "reused") {
     revokeFamily(ctx, result.familyId);
+    event("refresh_token_reuse", { familyRevoked: true });
     return { ok: false, reason: "reused", row: result.row };
   }
   if (result.reason !== "grace") return { ok: false, reason: "invalid" };

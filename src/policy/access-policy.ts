@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.ts";
 import type { McpServer } from "../gateway/types.ts";
 import type { Principal } from "../identity/user-service.ts";
+import type { NetworkPolicy } from "./network-policy.ts";
 import type { GrantRow, PolicyStore, PrincipalType } from "./policy-store.ts";
 
 /** A server granted to a user or a group. `allowedTools` null: every tool. */
@@ -54,20 +55,41 @@ export class AccessPolicy {
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly decisions = new Map<string, Map<string, AccessDecision>>();
   private readonly listeners: ((users: PolicyChange) => void)[] = [];
+  /** Further conditions on non-admin users (the per-server identity providers, src/identity/upstream). */
+  private readonly restrictions: ((server: McpServer, principal: Principal) => boolean)[] = [];
 
   constructor(
     private readonly store: PolicyStore,
     private readonly clock: Clock,
     private readonly serverById: (id: string) => McpServer | undefined,
+    /** Network allow-lists: where requests may come from (src/policy/network-policy.ts). */
+    readonly networks?: NetworkPolicy,
   ) {
     for (const row of store.allGrants()) this.remember(fromRow(row));
     for (const { groupId, userId } of store.allMemberships()) this.groupSet(userId).add(groupId);
+    // A list changed: the aggregated sessions' lists follow like after a grant change.
+    networks?.onChange((users) => this.changed(users));
+  }
+
+  /**
+   * May a request from `ip` reach the server for this user (network allow-lists)? True when no
+   * list is set anywhere, without looking at anything else.
+   */
+  reaches(server: McpServer, principal: Principal | undefined, ip: string | undefined): boolean {
+    const networks = this.networks;
+    return networks === undefined || !networks.active || networks.reaches(server.id, principal?.id, ip);
+  }
+
+  /** The groups a user is a member of. */
+  groupsOf(userId: string): ReadonlySet<string> | undefined {
+    return this.groupsOfUser.get(userId);
   }
 
   /** The proxy's check, once per request: a memory lookup, no allocation after the first. */
   decide(server: McpServer, principal: Principal): AccessDecision {
     if (!principal.isActive) return DENIED;
     if (principal.isAdmin) return EVERYTHING;
+    for (const admits of this.restrictions) if (!admits(server, principal)) return DENIED;
     let perUser = this.decisions.get(principal.id);
     if (perUser === undefined) {
       perUser = new Map();
@@ -87,6 +109,14 @@ export class AccessPolicy {
    */
   onChange(listener: (users: PolicyChange) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Adds a condition every non-admin request must meet, checked before the kept decision (it must
+   * be a memory lookup). Whoever adds one calls `userChanged`/`serverChanged` when its answer changes.
+   */
+  restrict(admits: (server: McpServer, principal: Principal) => boolean): void {
+    this.restrictions.push(admits);
   }
 
   /** A user's principal changed (admin role, active state): their decisions may differ now. */
@@ -187,7 +217,7 @@ export class AccessPolicy {
     return removed;
   }
 
-  /** Deletes a group with its memberships and grants. */
+  /** Deletes a group with its memberships, grants and network list. */
   removeGroup(groupId: string): boolean {
     const members = this.membersOf(groupId);
     const removed = this.store.deleteGroup(groupId);
@@ -195,26 +225,30 @@ export class AccessPolicy {
     for (const grant of [...this.grantsById.values()]) {
       if (grant.principalType === "group" && grant.principalId === groupId) this.forget(grant);
     }
+    if (this.networks?.list("group", groupId)) this.networks.set("group", groupId, undefined);
     this.changed(members);
     return removed;
   }
 
-  /** A deleted user: their grants go (memberships went with the row). */
+  /** A deleted user: their grants and network list go (memberships went with the row). */
   forgetUser(userId: string): void {
     this.store.deleteGrantsOf("user", userId);
     for (const grant of [...this.grantsById.values()]) {
       if (grant.principalType === "user" && grant.principalId === userId) this.forget(grant);
     }
     this.groupsOfUser.delete(userId);
+    if (this.networks?.list("user", userId)) this.networks.set("user", userId, undefined);
     this.changed([userId]);
   }
 
-  /** A server created, changed (`open_to_all`) or deleted (its grants go with it). */
+  /** A server created, changed (`open_to_all`) or deleted (its grants and network list go with it). */
   serverChanged(serverId: string): void {
-    if (this.serverById(serverId) === undefined && this.grantsByServer.has(serverId)) {
+    const deleted = this.serverById(serverId) === undefined;
+    if (deleted && this.grantsByServer.has(serverId)) {
       this.store.deleteGrantsOfServer(serverId);
       for (const grant of this.grantsOf(serverId)) this.forget(grant);
     }
+    if (deleted && this.networks?.list("server", serverId)) this.networks.set("server", serverId, undefined);
     this.changed("all");
   }
 
@@ -236,6 +270,7 @@ export class AccessPolicy {
 
   private changed(users: PolicyChange): void {
     this.decisions.clear();
+    this.networks?.decisionsChanged();
     for (const listener of this.listeners) listener(users);
   }
 

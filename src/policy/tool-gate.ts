@@ -8,9 +8,14 @@ export type ToolAllowed = (tool: string) => boolean;
 export interface ListedRequest {
   id: JsonRpcId;
   allowed: ToolAllowed;
+  /** Sees the whole list before it is filtered (tool-definition pinning: src/audit/pinning). */
+  review?: (tools: readonly unknown[]) => void;
 }
 
-/** What the proxy does with a POST on a server with tool rules for this user. */
+/** Why a call the user may make is refused anyway (tool-definition pinning), or undefined. */
+export type ToolRefusal = (tool: string) => string | undefined;
+
+/** What the proxy does with a POST on a server with tool rules for this user, or with pinning on. */
 export type ToolRequestVerdict =
   /** Not a tool request: forwarded untouched. */
   | { kind: "pass" }
@@ -28,7 +33,11 @@ const INVALID_PARAMS = -32602;
  * whether the tool exists. Batches (no longer part of MCP since 2025-06-18) that carry a tool
  * request are refused whole rather than split.
  */
-export function inspectToolRequest(body: string | undefined, allowed: ToolAllowed): ToolRequestVerdict {
+export function inspectToolRequest(
+  body: string | undefined,
+  allowed: ToolAllowed,
+  refusal?: ToolRefusal,
+): ToolRequestVerdict {
   if (body === undefined) return PASS;
   let parsed: unknown;
   try {
@@ -51,7 +60,13 @@ export function inspectToolRequest(body: string | undefined, allowed: ToolAllowe
   const params = message.params;
   const name =
     params !== null && typeof params === "object" ? (params as { name?: unknown }).name : undefined;
-  if (typeof name === "string" && allowed(name)) return PASS;
+  if (typeof name === "string" && allowed(name)) {
+    // Only a tool the user may call is named as blocked by pinning: the others stay unnamed.
+    const reason = refusal?.(name);
+    if (reason === undefined) return PASS;
+    if (id === undefined) return { kind: "refuse", response: new Response(null, { status: 202 }) };
+    return { kind: "refuse", response: rpcError(200, id, INVALID_PARAMS, reason) };
+  }
   if (id === undefined) return { kind: "refuse", response: new Response(null, { status: 202 }) };
   return {
     kind: "refuse",
@@ -73,12 +88,14 @@ function toolMethod(message: unknown): "tools/list" | "tools/call" | undefined {
 }
 
 /** Removes the tools `allowed` refuses from the answer to request `id`, if `message` is that answer. */
-function filterMessage(message: unknown, id: JsonRpcId, allowed: ToolAllowed): boolean {
+function filterMessage(message: unknown, listed: ListedRequest): boolean {
+  const { id, allowed } = listed;
   if (message === null || typeof message !== "object") return false;
   const { id: answered, result } = message as { id?: unknown; result?: unknown };
   if (answered !== id || result === null || typeof result !== "object") return false;
   const tools = (result as { tools?: unknown }).tools;
   if (!Array.isArray(tools)) return false;
+  listed.review?.(tools);
   (result as { tools: unknown[] }).tools = tools.filter((tool: unknown) => {
     const name = tool !== null && typeof tool === "object" ? (tool as { name?: unknown }).name : undefined;
     return typeof name === "string" && allowed(name);
@@ -90,13 +107,16 @@ function filterMessage(message: unknown, id: JsonRpcId, allowed: ToolAllowed): b
  * The backend's answer to a tools/list with the tools the user may not call removed: a JSON body
  * is read whole (at most `maxBytes`), an SSE stream is rewritten event by event (each at most
  * `maxBytes`), every other event untouched. `headers` are the answer's, already confined.
+ * `review` sees the whole list first (tool-definition pinning).
  */
 export async function filterToolsList(
   upstream: Response,
   id: JsonRpcId,
   allowed: ToolAllowed,
   maxBytes: number,
+  review?: ListedRequest["review"],
 ): Promise<Response> {
+  const listed: ListedRequest = { id, allowed, review };
   const headers = upstream.headers;
   const encoding = headers.get("content-encoding");
   if (upstream.body === null) return upstream;
@@ -108,7 +128,7 @@ export async function filterToolsList(
   if (isEventStream(headers.get("content-type"))) {
     headers.set("Cache-Control", "no-cache");
     headers.set("X-Accel-Buffering", "no");
-    return new Response(upstream.body.pipeThrough(sseToolsFilter(id, allowed, maxBytes)), {
+    return new Response(upstream.body.pipeThrough(sseToolsFilter(listed, maxBytes)), {
       status: upstream.status,
       headers,
     });
@@ -124,8 +144,8 @@ export async function filterToolsList(
     return rpcError(502, id, -32000, "Backend answered tools/list with invalid JSON");
   }
   const changed = Array.isArray(parsed)
-    ? parsed.map((m) => filterMessage(m, id, allowed)).some(Boolean)
-    : filterMessage(parsed, id, allowed);
+    ? parsed.map((m) => filterMessage(m, listed)).some(Boolean)
+    : filterMessage(parsed, listed);
   return new Response(changed ? JSON.stringify(parsed) : text, { status: upstream.status, headers });
 }
 
@@ -153,11 +173,7 @@ const EVENT_END = /\r\n\r\n|\n\n|\r\r/;
  * every other event passes byte for byte. An event longer than `maxBytes` ends the stream with an
  * error rather than pass unfiltered.
  */
-function sseToolsFilter(
-  id: JsonRpcId,
-  allowed: ToolAllowed,
-  maxBytes: number,
-): TransformStream<Uint8Array, Uint8Array> {
+function sseToolsFilter(listed: ListedRequest, maxBytes: number): TransformStream<Uint8Array, Uint8Array> {
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();
   let pending = "";
@@ -173,7 +189,7 @@ function sseToolsFilter(
     } catch {
       return event;
     }
-    if (!filterMessage(message, id, allowed)) return event;
+    if (!filterMessage(message, listed)) return event;
     const others = lines.filter((l) => !l.startsWith("data:"));
     return [...others, `data: ${JSON.stringify(message)}`].join("\n");
   };

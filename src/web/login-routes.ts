@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { LoginPage } from "../../views/web/login.tsx";
+import { requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import {
   browserIdentity,
@@ -25,7 +26,11 @@ export type DescribeReturnTo = (returnTo: string) => Promise<AuthorizationSummar
  * `/` (where a visitor belongs), `/login` (the form every browser sign-in goes through, the OAuth
  * authorize endpoint included) and `/logout`.
  */
-export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo) {
+export function loginRoutes(
+  ctx: AppContext,
+  describeReturnTo?: DescribeReturnTo,
+  upstreamProviders: () => { slug: string; displayName: string }[] = () => [],
+) {
   const { config } = ctx;
 
   const loginForm = async (
@@ -37,7 +42,14 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
   ) => {
     const form = issueFormToken(ctx, request);
     const authorization = await describeReturnTo?.(returnTo);
-    const html = await LoginPage({ csrfToken: form.token, returnTo, authorization, ...fields });
+    const html = await LoginPage({
+      csrfToken: form.token,
+      returnTo,
+      authorization,
+      providers: upstreamProviders(),
+      localLogin: config.localLoginEnabled,
+      ...fields,
+    });
     // Signing in during an authorization may end at the client (remembered consent: POST /login
     // → 303 → 302 to its redirect URI): form-action names that target (see formActionSource).
     return htmlResponse(html, status, [["Set-Cookie", form.setCookie], ...extra], {
@@ -48,8 +60,9 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
   return new Elysia({ name: "web-login" })
     .get("/", ({ request }) => {
       if (!ctx.users.hasAdmin()) return seeOther("/setup");
-      // A signed-in person who is not an admin gets the dashboard's 403 page, which offers logout.
-      if (browserIdentity(ctx, request)) return seeOther("/admin/");
+      // Administrators land on the dashboard, everyone else on their portal.
+      const identity = browserIdentity(ctx, request);
+      if (identity) return seeOther(identity.principal.isAdmin ? "/admin/" : "/portal/");
       return seeOther("/login?return_to=/admin/");
     })
     .get("/login", ({ request }) => {
@@ -66,6 +79,13 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
         const { _csrf, return_to, username = "", password = "" } = form.value;
         if (!checkFormToken(ctx, request, _csrf)) return csrfRejected();
         const returnTo = safeReturnTo(return_to);
+        if (!config.localLoginEnabled) {
+          return loginForm(request, returnTo, 403, {
+            errors: [
+              "Sign-in with a gateway password is switched off here; use your organisation's account.",
+            ],
+          });
+        }
         const shownName = username.slice(0, 254);
         const limited = formRateLimit(ctx, "login", request, server);
         if (limited) {
@@ -85,7 +105,7 @@ export function loginRoutes(ctx: AppContext, describeReturnTo?: DescribeReturnTo
         }
         const signedIn =
           username.length <= 254 && password.length <= PASSWORD_MAX_LENGTH
-            ? await signIn(ctx, username, password)
+            ? await signIn(ctx, username, password, { ...requestMeta(ctx, request, server), via: "/login" })
             : { ok: false as const, lockedSeconds: 0 };
         if (!signedIn.ok && signedIn.lockedSeconds > 0) {
           const wait = signedIn.lockedSeconds;

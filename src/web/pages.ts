@@ -1,4 +1,5 @@
 import { MessagePage, type MessagePageProps } from "../../views/web/message.tsx";
+import { checkIpRecorded } from "../audit/security-events/rate-limited.ts";
 import type { AppContext } from "../context.ts";
 import { readForm } from "../http/body.ts";
 import type { clientIp } from "../http/client-ip.ts";
@@ -50,7 +51,7 @@ export function formRateLimit(
   request: Request,
   server: Server,
 ): { message: string; headers: HeaderList } | undefined {
-  const refused = ctx.rateLimits.checkIp(name, request, server);
+  const refused = checkIpRecorded(ctx, name, request, server);
   if (refused === undefined) return undefined;
   const wait = refused.decision.retryAfterSeconds;
   return {

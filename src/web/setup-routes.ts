@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import { SetupPage } from "../../views/web/setup.tsx";
+import { requestMeta } from "../audit/security-events/request-meta.ts";
 import type { AppContext } from "../context.ts";
 import { PASSWORD_MAX_LENGTH } from "../identity/password-policy.ts";
 import { checkFormToken, issueFormToken } from "./form-token.ts";
@@ -71,11 +72,23 @@ export function setupRoutes(ctx: AppContext) {
           if (result.kind === "closed") return gone();
           if (result.kind === "wrong-code") {
             ctx.logger.warn("setup wizard: a wrong setup code was submitted");
+            ctx.securityEvents.record({
+              type: "login_failure",
+              severity: "medium",
+              ...requestMeta(ctx, request, server),
+              details: { via: "/setup", reason: "wrong_setup_code" },
+            });
           }
           const keptCode = result.kind === "wrong-code" ? {} : { setupCode: setup_code.slice(0, 64) };
           return setupForm(request, 400, { ...shown, ...keptCode, errors: result.errors });
         }
         ctx.logger.info({ user_id: result.user.id }, "first administrator created by the setup wizard");
+        ctx.securityEvents.record({
+          type: "user_registered",
+          userId: result.user.id,
+          ...requestMeta(ctx, request, server),
+          details: { via: "/setup", isAdmin: true },
+        });
         const cookie = startBrowserSession(ctx, request, result.user.id);
         return seeOther("/admin/", [["Set-Cookie", cookie]]);
       },

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
 import htmxPath from "htmx.org/dist/htmx.min.js" with { type: "file" };
+import activityJsPath from "../../static/activity.js" with { type: "file" };
 import appCssPath from "../../static/app.css" with { type: "file" };
 import appJsPath from "../../static/app.js" with { type: "file" };
 import faviconPath from "../../static/favicon.svg" with { type: "file" };
@@ -22,6 +23,7 @@ const YEAR_SECONDS = 31_536_000;
  */
 function staticFiles(): ReadonlyMap<string, StaticFile> {
   return new Map<string, StaticFile>([
+    ["activity.js", { path: activityJsPath, type: "text/javascript; charset=utf-8" }],
     ["app.css", { path: appCssPath, type: "text/css; charset=utf-8" }],
     ["app.js", { path: appJsPath, type: "text/javascript; charset=utf-8" }],
     ["favicon.svg", { path: faviconPath, type: "image/svg+xml" }],

@@ -71,7 +71,7 @@ test("each server is listed at its own URL with its health; /mcp once, with its 
   const servers = parseElements(html, "article.server").map((a) => a["data-server"]);
   expect(servers).toEqual(["calc", "notes"]);
   expect(texts(html, ".server-url code")).toEqual([`${base}/mcp/calc`, `${base}/mcp/notes`]);
-  expect(texts(html, ".badge")).toEqual(["offline", "online"]);
+  expect(texts(html, ".server .badge")).toEqual(["offline", "online"]);
   expect(texts(html, ".aggregate-url code")).toEqual([`${base}/mcp`]);
   const snippets = texts(html, ".aggregate .snippet code");
   expect(snippets).toContain(`claude mcp add --transport http authmcp ${base}/mcp`);

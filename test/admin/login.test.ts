@@ -232,7 +232,8 @@ describe("dashboard access", () => {
     const forbidden = await getPage(gateway, plain, "/admin/");
     expect(forbidden.response.status).toBe(403);
     expect(forbidden.html).not.toContain("Dashboard");
-    expect((await getPage(gateway, plain, "/")).response.headers.get("location")).toBe("/admin/");
+    // `/` sends a person who is not an administrator to their portal.
+    expect((await getPage(gateway, plain, "/")).response.headers.get("location")).toBe("/portal/");
 
     const admin = new Jar();
     await browserLogin(gateway, admin, ADMIN.username, ADMIN.password);

@@ -289,7 +289,7 @@ describe("every error path stops with one line per problem naming setting and so
     expect(text).toContain("colour");
   });
 
-  test("oauth_providers and a service's oauth_provider are refused until upstream sign-in exists", () => {
+  test("oauth_providers are validated (every problem named); a service's oauth_provider is still refused", () => {
     const dir = tempDir();
     const file = join(dir, "gw.yaml");
     writeFileSync(
@@ -306,19 +306,48 @@ describe("every error path stops with one line per problem naming setting and so
       ].join("\n"),
     );
     const problems = problemsOf(() => loadConfig({ env: {}, cwd: dir, cli: { configFile: "gw.yaml" } }));
-    expect(problems).toHaveLength(2);
-    expect(problems[0]).toBe(
-      `oauth_providers (config file ${file}): not supported yet (sign-in through upstream identity providers is planned); remove it`,
+    expect(problems).toContain(
+      `mcp_services.notes (config file ${file}): Unrecognized key: "oauth_provider"`,
     );
-    expect(problems[1]).toStartWith(`mcp_services.notes (config file ${file}): `);
-    expect(problems[1]).toContain("oauth_provider");
+    expect(problems.filter((p) => p.startsWith("oauth_providers.github."))).toEqual([
+      `oauth_providers.github.type (config file ${file}): expected one of oidc, google, entra, okta, keycloak, auth0, gitlab, github`,
+    ]);
   });
 
-  test("MCP_LOG_DB_ENABLED is not a setting (nothing reads it yet)", () => {
+  test("oauth_providers: a valid provider is loaded with its ${VAR} secret and defaults", () => {
     const dir = tempDir();
-    writeFileSync(join(dir, ".env"), "MCP_LOG_DB_ENABLED=true\n");
-    expect(problemsOf(() => loadConfig({ env: {}, cwd: dir }))).toEqual([
-      `MCP_LOG_DB_ENABLED (env file ${join(dir, ".env")}): unknown setting`,
+    writeFileSync(
+      join(dir, "gw.yaml"),
+      [
+        "oauth_providers:",
+        "  corp:",
+        "    type: oidc",
+        "    display_name: Corp",
+        "    issuer: https://idp.corp.example",
+        "    client_id: gw",
+        "    client_secret: ${CORP_SECRET}",
+        "    jit_provisioning: ${CORP_JIT}",
+      ].join("\n"),
+    );
+    const { config } = loadConfig({
+      env: { CORP_SECRET: "s3cret", CORP_JIT: "true" },
+      cwd: dir,
+      cli: { configFile: "gw.yaml" },
+    });
+    expect(config.oauthProviders.corp).toMatchObject({
+      client_secret: "s3cret",
+      jit_provisioning: true,
+      link_by_verified_email: false,
+      require_verified_email: true,
+    });
+  });
+
+  test("MCP_LOG_DB_ENABLED is a setting (its effect: test/activity/recording.test.ts)", () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, ".env"), "MCP_LOG_DB_ENABLED=false\n");
+    expect(loadConfig({ env: {}, cwd: dir }).config.mcpLogDbEnabled).toBe(false);
+    expect(problemsOf(() => loadConfig({ env: { MCP_LOG_DB_ENABLED: "sometimes" }, cwd: dir }))).toEqual([
+      `MCP_LOG_DB_ENABLED (environment): expected true or false, got "sometimes"`,
     ]);
   });
 

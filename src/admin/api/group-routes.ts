@@ -32,6 +32,11 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
   const { groups, policy } = gateway;
 
   const detail = (group: GroupRow) => ({ ...view(group), members: groups.members(group.id) });
+  /** The group with its members, for the admin_change event's before → after. */
+  const groupSnapshot = ({ id }: { id: string }) => {
+    const group = groups.byId(id);
+    return group ? detail(group) : undefined;
+  };
 
   return new Elysia({ name: "admin-api-groups" })
     .get(
@@ -54,46 +59,64 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      adminJsonHandler(ctx, patchGroupSchema, (admin, body, { id }: IdParams) => {
-        const result = groups.update(id, body);
-        if (!result.ok) {
-          return jsonError(result.status, result.status === 404 ? "not_found" : "conflict", result.message);
-        }
-        ctx.logger.info({ groupId: id, by: admin.id }, "group updated");
-        return json(detail(result.group));
-      }),
+      adminJsonHandler(
+        ctx,
+        patchGroupSchema,
+        (admin, body, { id }: IdParams) => {
+          const result = groups.update(id, body);
+          if (!result.ok) {
+            return jsonError(result.status, result.status === 404 ? "not_found" : "conflict", result.message);
+          }
+          ctx.logger.info({ groupId: id, by: admin.id }, "group updated");
+          return json(detail(result.group));
+        },
+        { snapshot: groupSnapshot },
+      ),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      adminHandler(ctx, (admin, { id }: IdParams) => {
-        if (!groups.remove(id)) return notFound("group");
-        ctx.logger.info({ groupId: id, by: admin.id }, "group deleted");
-        return noContent();
-      }),
+      adminHandler(
+        ctx,
+        (admin, { id }: IdParams) => {
+          if (!groups.remove(id)) return notFound("group");
+          ctx.rateLimits.mcp.setOverride("group", id, undefined);
+          ctx.logger.info({ groupId: id, by: admin.id }, "group deleted");
+          return noContent();
+        },
+        { snapshot: groupSnapshot },
+      ),
       NO_PARSE,
     )
     .put(
       `${BASE}/:id/members/:userId`,
-      adminHandler(ctx, (admin, { id, userId }: MemberParams) => {
-        if (!groups.byId(id)) return notFound("group");
-        if (!ctx.users.principal(userId)) return notFound("user");
-        policy.addMember(id, userId);
-        ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member added");
-        return json({ group_id: id, user_id: userId });
-      }),
+      adminHandler(
+        ctx,
+        (admin, { id, userId }: MemberParams) => {
+          if (!groups.byId(id)) return notFound("group");
+          if (!ctx.users.principal(userId)) return notFound("user");
+          policy.addMember(id, userId);
+          ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member added");
+          return json({ group_id: id, user_id: userId });
+        },
+        { snapshot: groupSnapshot },
+      ),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id/members/:userId`,
-      adminHandler(ctx, (admin, { id, userId }: MemberParams) => {
-        if (!groups.byId(id)) return notFound("group");
-        if (!policy.removeMember(id, userId)) {
-          return jsonError(404, "not_found", "the user is not a member of this group");
-        }
-        ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member removed");
-        return noContent();
-      }),
+      adminHandler(
+        ctx,
+        (admin, { id, userId }: MemberParams) => {
+          if (!groups.byId(id)) return notFound("group");
+          if (!policy.removeMember(id, userId)) {
+            return jsonError(404, "not_found", "the user is not a member of this group");
+          }
+          ctx.logger.info({ groupId: id, userId, by: admin.id }, "group member removed");
+          return noContent();
+        },
+        { snapshot: groupSnapshot },
+      ),
       NO_PARSE,
     );
 }

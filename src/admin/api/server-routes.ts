@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { approveCurrentDefinitions } from "../../audit/pinning/approve.ts";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
@@ -47,11 +48,19 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         ...(expiry !== undefined && Number.isFinite(expiry) ? { token_expires_at: expiry } : {}),
       },
       managed_by: server.managedBy,
+      pinning_mode: gateway.pinning.mode(server.id),
+      allowed_networks: gateway.policy.networks?.list("server", server.id) ?? null,
       users: gateway.policy.grantedUsers(server.id),
       health: health.get(server.id),
       created_at: server.createdAt,
       updated_at: server.updatedAt,
     };
+  };
+
+  /** The server as the API shows it (credentials masked), for the admin_change event's before → after. */
+  const serverSnapshot = ({ id }: { id: string }) => {
+    const server = registry.byId(id);
+    return server ? view(server) : undefined;
   };
 
   const jwtProblem = (input: Partial<ServerInput>): Response | undefined =>
@@ -99,6 +108,14 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         if (problem) return problem;
         const result = await registry.create(input);
         if (!result.ok) return fail(result);
+        if (body.allowed_networks)
+          gateway.policy.networks?.set("server", result.server.id, body.allowed_networks);
+        if (body.pinning_mode !== undefined) {
+          gateway.pinning.setMode(result.server.id, body.pinning_mode);
+          // Approved on creation; a backend not reachable yet is approved on first use instead.
+          if (body.pinning_mode !== "off")
+            await approveCurrentDefinitions(ctx.config, gateway, result.server, admin.id, false);
+        }
         ctx.logger.info({ serverId: result.server.id, by: admin.id }, "mcp server created");
         return json(view(result.server), 201);
       }),
@@ -110,25 +127,37 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      adminJsonHandler(ctx, patchServerSchema, async (admin, body, { id }: IdParams) => {
-        const input = toServerInput(body);
-        const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
-        if (problem) return problem;
-        const result = await registry.update(id, input);
-        if (!result.ok) return fail(result);
-        ctx.logger.info({ serverId: id, by: admin.id }, "mcp server updated");
-        return json(view(result.server));
-      }),
+      adminJsonHandler(
+        ctx,
+        patchServerSchema,
+        async (admin, body, { id }: IdParams) => {
+          const input = toServerInput(body);
+          const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
+          if (problem) return problem;
+          const result = await registry.update(id, input);
+          if (!result.ok) return fail(result);
+          if (body.allowed_networks !== undefined)
+            gateway.policy.networks?.set("server", id, body.allowed_networks ?? undefined);
+          if (body.pinning_mode !== undefined) gateway.pinning.setMode(id, body.pinning_mode);
+          ctx.logger.info({ serverId: id, by: admin.id }, "mcp server updated");
+          return json(view(result.server));
+        },
+        { snapshot: serverSnapshot },
+      ),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      adminHandler(ctx, (admin, { id }: IdParams) => {
-        const result = registry.remove(id);
-        if (!result.ok) return fail(result);
-        ctx.logger.info({ serverId: id, by: admin.id }, "mcp server deleted");
-        return noContent();
-      }),
+      adminHandler(
+        ctx,
+        (admin, { id }: IdParams) => {
+          const result = registry.remove(id);
+          if (!result.ok) return fail(result);
+          ctx.logger.info({ serverId: id, by: admin.id }, "mcp server deleted");
+          return noContent();
+        },
+        { snapshot: serverSnapshot },
+      ),
       NO_PARSE,
     )
     .put(

@@ -1,8 +1,11 @@
 import { z } from "zod";
+import { PINNING_MODES } from "../../audit/pinning/definitions.ts";
 import { serverNameSchema, stdioFields } from "../../config/structured.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
 import type { BackendCredential } from "../../gateway/types.ts";
 import { backendUrlShapeProblem } from "../../gateway/url-guard.ts";
+import { providerSlugSchema } from "../../identity/upstream/provider-schema.ts";
+import { networkListSchema } from "../../policy/network-schema.ts";
 
 /** The shape only: where the URL leads is checked by the routes (settings and DNS). */
 const backendUrl = z
@@ -61,6 +64,8 @@ const credentialSchema = z.discriminatedUnion("type", [
     client_secret: z.string().min(1).max(4096),
     scope: z.string().max(1024).optional(),
   }),
+  // The requesting person's own token at this upstream identity provider (its keep_tokens on).
+  z.strictObject({ type: z.literal("upstream_user_token"), provider: providerSlugSchema }),
 ]);
 
 const fields = {
@@ -80,6 +85,10 @@ const fields = {
   open_to_all: z.boolean(),
   user_context: z.enum(["none", "headers", "jwt"]),
   credential: credentialSchema,
+  // Tool-definition pinning (src/audit/pinning); stored apart from the server's row.
+  pinning_mode: z.enum(PINNING_MODES),
+  /** Client networks that may reach the server (null or []: any); kept by the network policy. */
+  allowed_networks: networkListSchema.nullable(),
 };
 
 const serverObject = z.strictObject({
@@ -98,6 +107,8 @@ const serverObject = z.strictObject({
   open_to_all: fields.open_to_all.optional(),
   user_context: fields.user_context.optional(),
   credential: fields.credential.optional(),
+  pinning_mode: fields.pinning_mode.optional(),
+  allowed_networks: fields.allowed_networks.optional(),
 });
 
 const STDIO_ONLY = ["command", "args", "cwd", "env"] as const;
@@ -115,6 +126,8 @@ export const createServerSchema = serverObject.superRefine((body, ctx) => {
     return;
   }
   if (body.url === undefined) problem("url", "required for this transport");
+  if (body.credential?.type === "upstream_user_token" && body.auth_required === false)
+    problem("credential", "upstream_user_token needs auth_required: a person to act for");
   for (const field of STDIO_ONLY) {
     if (body[field] !== undefined) problem(field, "only for the stdio transport");
   }
@@ -151,6 +164,8 @@ function toCredential(body: CredentialBody): BackendCredential {
         clientSecret: body.client_secret,
         scope: body.scope,
       };
+    case "upstream_user_token":
+      return { kind: "upstream_user_token", provider: body.provider };
   }
 }
 

@@ -12,6 +12,7 @@ import {
   noContent,
   notFound,
 } from "../guard.ts";
+import { changeUser, selfChangeRefusal } from "../user-changes.ts";
 import { adminPageHandler } from "./list-query.ts";
 import { createUserSchema, patchUserSchema, type UserPatch } from "./user-schema.ts";
 
@@ -26,18 +27,16 @@ const BASE = "/admin/api/users";
 export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
   const { users } = ctx;
 
-  /**
-   * An admin cannot disable, delete or demote their own account. That alone keeps one active admin
-   * at all times: only an active admin can remove another, and never the last one, themselves.
-   */
+  /** The self-change rule of changeUser, as the API's 409. */
   const guardSelf = (adminId: string, userId: string, patch: UserPatch | "delete"): Response | undefined => {
-    const removesAdmin = patch === "delete" || patch.is_active === false || patch.is_admin === false;
-    if (!removesAdmin || adminId !== userId) return undefined;
-    return jsonError(
-      409,
-      "conflict",
-      "you cannot disable, delete or remove the admin role of your own account; another admin can",
-    );
+    const refused = selfChangeRefusal(adminId, userId, patch);
+    return refused && jsonError(refused.status, refused.error, refused.message);
+  };
+
+  /** The user as the API shows it, for the admin_change event's before → after. */
+  const userSnapshot = ({ id }: IdParams) => {
+    const user = users.byId(id);
+    return user ? publicUser(user) : undefined;
   };
 
   return new Elysia({ name: "admin-api-users" })
@@ -70,47 +69,34 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
     )
     .patch(
       `${BASE}/:id`,
-      adminJsonHandler(ctx, patchUserSchema, async (admin, patch, { id }: IdParams) => {
-        const current = users.byId(id);
-        if (!current) return notFound("user");
-        const refused = guardSelf(admin.id, current.id, patch);
-        if (refused) return refused;
-        if (patch.password !== undefined) {
-          const result = await users.setPassword(current.id, patch.password);
-          if (!result.ok) {
-            return jsonError(400, "invalid_request", `password: ${result.message}`);
-          }
-        }
-        const flags: { isActive?: boolean; isAdmin?: boolean } = {};
-        if (patch.is_active !== undefined) flags.isActive = patch.is_active;
-        if (patch.is_admin !== undefined) flags.isAdmin = patch.is_admin;
-        const updated = users.update(current.id, flags) ?? current;
-        const disabled = patch.is_active === false && current.isActive;
-        if (disabled || patch.password !== undefined) endUserCredentials(ctx, current.id);
-        ctx.logger.info(
-          {
-            userId: current.id,
-            by: admin.id,
-            changed: Object.keys(patch).map((key) => (key === "password" ? "password (reset)" : key)),
-          },
-          "user updated",
-        );
-        return json(publicUser(updated));
-      }),
+      adminJsonHandler(
+        ctx,
+        patchUserSchema,
+        async (admin, patch, { id }: IdParams) => {
+          const result = await changeUser(ctx, admin, id, patch);
+          if (!result.ok) return jsonError(result.status, result.error, result.message);
+          return json(publicUser(result.user));
+        },
+        { snapshot: userSnapshot },
+      ),
       NO_PARSE,
     )
     .delete(
       `${BASE}/:id`,
-      adminHandler(ctx, (admin, { id }: IdParams) => {
-        if (!users.byId(id)) return notFound("user");
-        const refused = guardSelf(admin.id, id, "delete");
-        if (refused) return refused;
-        endUserCredentials(ctx, id);
-        users.remove(id);
-        gateway.policy.forgetUser(id);
-        ctx.logger.info({ userId: id, by: admin.id }, "user deleted");
-        return noContent();
-      }),
+      adminHandler(
+        ctx,
+        (admin, { id }: IdParams) => {
+          if (!users.byId(id)) return notFound("user");
+          const refused = guardSelf(admin.id, id, "delete");
+          if (refused) return refused;
+          endUserCredentials(ctx, id);
+          users.remove(id);
+          gateway.policy.forgetUser(id);
+          ctx.logger.info({ userId: id, by: admin.id }, "user deleted");
+          return noContent();
+        },
+        { snapshot: userSnapshot },
+      ),
       NO_PARSE,
     );
 }

@@ -4,6 +4,9 @@
  */
 export type ActivityOutcome = "ok" | "error" | "denied" | "rate_limited";
 
+/** Why an answer counts as an upstream error (metrics only, not stored). */
+export type UpstreamError = "timeout" | "failed" | "status_5xx";
+
 export interface McpActivity {
   /** Epoch milliseconds when the request arrived. */
   at: number;
@@ -27,6 +30,12 @@ export interface McpActivity {
   /** null when the answer streamed (SSE) and its size was not counted. */
   responseBytes: number | null;
   ip: string | null;
+  /**
+   * Set when the backend failed the request: the gateway timed out waiting ("timeout"), could not
+   * use it ("failed": unreachable, refused address, credential unavailable, unusable answer), or
+   * the backend answered 5xx ("status_5xx"). Absent otherwise, and from producers that do not tell.
+   */
+  upstreamError?: UpstreamError;
 }
 
 export interface ActivitySink {

@@ -30,6 +30,7 @@ export const DEFAULT_SEVERITY: Record<SecurityEventType, SecuritySeverity> = {
   upstream_login_failure: "medium",
   tool_definition_changed: "high",
   tool_blocked: "high",
+  upstream_token_unavailable: "low",
 };
 
 /**

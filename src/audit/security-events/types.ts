@@ -22,6 +22,7 @@ export const SECURITY_EVENT_TYPES = [
   "upstream_login_failure",
   "tool_definition_changed",
   "tool_blocked",
+  "upstream_token_unavailable",
 ] as const;
 
 export type SecurityEventType = (typeof SECURITY_EVENT_TYPES)[number];

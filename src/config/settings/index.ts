@@ -1,8 +1,14 @@
 import { accessSettings } from "./access.ts";
+import { activitySettings } from "./activity.ts";
+import { adminPageSettings } from "./admin-pages.ts";
+import { auditSettings } from "./audit.ts";
 import { coreSettings } from "./core.ts";
 import { gatewaySettings } from "./gateway.ts";
 import { oauthSettings } from "./oauth.ts";
 import { policySettings } from "./policy.ts";
+import { portalSettings } from "./portal.ts";
+import { securityLogSettings } from "./security-log.ts";
+import { upstreamSettings } from "./upstream.ts";
 import { webSettings } from "./web.ts";
 
 /** Every scalar setting, by config key. Each feature owns one file of them. */
@@ -12,6 +18,12 @@ export const settings = {
   ...gatewaySettings,
   ...webSettings,
   ...policySettings,
+  ...upstreamSettings,
   ...accessSettings,
+  ...auditSettings,
+  ...portalSettings,
+  ...activitySettings,
+  ...securityLogSettings,
+  ...adminPageSettings,
 };
 export type SettingKey = keyof typeof settings;

@@ -55,7 +55,7 @@ export const policySettings = {
     600,
     1,
     100000000,
-    "MCP requests allowed per user and server per window on /mcp/{server}; the admin API can set other limits per server and per user (/admin/api/mcp-servers/{id}/rate-limit, /admin/api/users/{id}/rate-limit).",
+    "MCP requests allowed per user and server per window on /mcp/{server} (and those routed to that server through /mcp); the admin API can set other limits per server, per group and per user (/admin/api/mcp-servers/{id}/rate-limit, /admin/api/groups/{id}/rate-limit, /admin/api/users/{id}/rate-limit).",
   ),
   rateLimitMcpWindow: window("RATE_LIMIT_MCP_WINDOW", 60, "RATE_LIMIT_MCP_MAX"),
   rateLimitMaxKeys: int(

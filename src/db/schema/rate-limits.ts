@@ -1,7 +1,7 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
- * Per-server and per-user overrides of the MCP rate limit (RATE_LIMIT_MCP_*), set through the
+ * Per-server, per-user and per-group overrides of the MCP rate limit (RATE_LIMIT_MCP_*), set through the
  * admin API. No foreign keys: config-file servers are not stored, and the API removes a deleted
  * subject's override itself. Read once at start into memory; the hot path never reads this.
  */

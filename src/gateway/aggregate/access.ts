@@ -9,13 +9,15 @@ export interface AccessDecider {
     server: McpServer,
     principal: Caller["principal"],
   ): { granted: boolean; toolAllowed: ((tool: string) => boolean) | undefined };
+  /** Network allow-lists: may a request from `ip` reach the server for this user (anonymous: undefined)? */
+  reaches?(server: McpServer, principal: Caller["principal"] | undefined, ip: string | undefined): boolean;
 }
 
 /**
  * Which servers (and tools) the aggregated endpoint offers a caller: the same rules as the
- * per-server proxy (enabled; a server without auth to anyone; otherwise what the access policy
- * allows, tool rules included, with the scopes the server requires in the token). Decided on every
- * request, so a grant or a server change applies at once.
+ * per-server proxy (enabled; the network allow-lists; a server without auth to anyone; otherwise
+ * what the access policy allows, tool rules included, with the scopes the server requires in the
+ * token). Decided on every request, so a grant, a list or a server change applies at once.
  */
 export class ServerAccess {
   /** Servers the last health check found offline: left out of lists without being asked. */
@@ -57,6 +59,8 @@ export class ServerAccess {
 
   allows(server: McpServer, caller: Caller): boolean {
     if (!server.enabled) return false;
+    // The caller's address as of their latest request (a server left out of lists, its calls refused).
+    if (this.policy?.reaches && !this.policy.reaches(server, caller.principal, caller.ip)) return false;
     if (!server.authRequired) return true;
     if (!this.registry.canAccess(server, caller.principal)) return false;
     return server.scopes.length === 0 || scopeCovers(caller.scope, server.scopes);

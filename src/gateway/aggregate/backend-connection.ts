@@ -10,6 +10,8 @@ import {
   type ClientCapabilities,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ErrorCode,
+  type JSONRPCMessage,
   ListRootsRequestSchema,
   type LoggingLevel,
   LoggingMessageNotificationSchema,
@@ -22,7 +24,7 @@ import {
   type ServerNotification,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { z } from "zod";
+import { z } from "zod";
 import type { Logger } from "../../logger.ts";
 import type { McpServer } from "../types.ts";
 import type { BackendAddressGuard } from "../url-guard.ts";
@@ -66,6 +68,8 @@ export type ListKind = "tools" | "prompts" | "resources";
  */
 export class BackendConnection {
   private client: Promise<Client> | undefined;
+  /** Request ids of direct requests (`direct`): strings, so they never meet the SDK client's numbers. */
+  private directIds = 0;
 
   constructor(
     readonly server: McpServer,
@@ -92,6 +96,90 @@ export class BackendConnection {
       );
       await this.close();
       return await (await this.connected()).request(request, schema, timed);
+    }
+  }
+
+  /**
+   * One request POSTed straight to a Streamable HTTP backend in this connection's backend session,
+   * without the SDK client's request machinery (the aggregated endpoint's lean path, see
+   * `lean.ts`): the answer (JSON or an SSE stream) is read here; the backend's other messages on
+   * that stream (logging, list changes, a request to the client) go to the SDK client as if its
+   * transport had read them. Gives the backend's JSON-RPC answer as it came: `result` or `error`.
+   * Errors are those of `request` (StreamableHTTPError for an HTTP status, McpError on timeout),
+   * so callers classify them alike; a backend session gone (404) is re-opened and asked once more.
+   * Other transports (stdio, legacy SSE) go through the SDK client.
+   */
+  async direct(request: McpRequest, signal: AbortSignal): Promise<DirectAnswer> {
+    const client = await this.connected();
+    const transport = client.transport;
+    if (!(transport instanceof StreamableHTTPClientTransport)) {
+      const timed = { timeout: this.server.timeoutMs, signal };
+      return { result: await this.request(request, AnyObjectSchema, timed) };
+    }
+    try {
+      return await this.post(client, transport, request, signal);
+    } catch (error) {
+      if (!(error instanceof StreamableHTTPError) || error.code !== 404) throw error;
+      await this.close();
+      const again = await this.connected();
+      return await this.post(again, again.transport as StreamableHTTPClientTransport, request, signal);
+    }
+  }
+
+  private async post(
+    client: Client,
+    transport: StreamableHTTPClientTransport,
+    request: McpRequest,
+    signal: AbortSignal,
+  ): Promise<DirectAnswer> {
+    const id = `gw-${++this.directIds}`;
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    };
+    if (transport.sessionId !== undefined) headers["mcp-session-id"] = transport.sessionId;
+    if (transport.protocolVersion !== undefined) headers["mcp-protocol-version"] = transport.protocolVersion;
+    // One controller for the client's cancellation and the server's timeout (cheaper than
+    // AbortSignal.timeout and AbortSignal.any per request).
+    const both = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      both.abort(new DOMException("The operation timed out.", "TimeoutError"));
+    }, this.server.timeoutMs);
+    const cancel = () => both.abort(signal.reason);
+    if (signal.aborted) cancel();
+    else signal.addEventListener("abort", cancel, { once: true });
+    try {
+      const response = await this.fetch(this.server.url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ jsonrpc: "2.0", id, method: request.method, params: request.params }),
+        signal: both.signal,
+      });
+      if (!response.ok) {
+        const text = await response.text().catch(() => "");
+        throw new StreamableHTTPError(response.status, `Error POSTing to endpoint: ${text}`);
+      }
+      const forward = (message: JSONRPCMessage) => transport.onmessage?.(message);
+      const answer = isEventStream(response)
+        ? await answerFromStream(response, id, forward)
+        : answerFromJson(await response.json(), id, forward);
+      if (answer === undefined) throw new Error("the backend's answer did not carry the request's id");
+      return answer;
+    } catch (error) {
+      if (!both.signal.aborted) throw error;
+      // Cancelled by the client or timed out: the backend hears of it as the SDK client would tell it.
+      const reason = timedOut ? "timed out" : "cancelled by the client";
+      client
+        .notification({ method: "notifications/cancelled", params: { requestId: id, reason } })
+        .catch(() => {});
+      if (timedOut && !signal.aborted)
+        throw new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: this.server.timeoutMs });
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", cancel);
     }
   }
 
@@ -210,6 +298,75 @@ export class BackendConnection {
     for (const name in own) headers.set(name, own[name] as string);
     return await globalThis.fetch(target, { ...init, headers, redirect: "manual" });
   }
+}
+
+/** A backend's JSON-RPC answer to a direct request: its result, or its error as it came. */
+export type DirectAnswer =
+  | { result: Record<string, unknown>; error?: undefined }
+  | { result?: undefined; error: { code: number; message: string; data?: unknown } };
+
+const AnyObjectSchema = z.looseObject({});
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get("content-type") ?? "").toLowerCase().startsWith("text/event-stream");
+}
+
+/** The answer with this id among a JSON body's messages; the others are forwarded. */
+function answerFromJson(
+  body: unknown,
+  id: string,
+  forward: (message: JSONRPCMessage) => void,
+): DirectAnswer | undefined {
+  let answer: DirectAnswer | undefined;
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const own = ownAnswer(message, id);
+    if (own) answer = own;
+    else if (message && typeof message === "object") forward(message as JSONRPCMessage);
+  }
+  return answer;
+}
+
+/** Reads SSE events until the one answering `id`; the others are forwarded as they come. */
+async function answerFromStream(
+  response: Response,
+  id: string,
+  forward: (message: JSONRPCMessage) => void,
+): Promise<DirectAnswer | undefined> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return undefined;
+      buffered += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n");
+      let end = buffered.indexOf("\n\n");
+      while (end >= 0) {
+        const event = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf("\n\n");
+        const data = event
+          .split("\n")
+          .filter((line) => line.startsWith("data:"))
+          .map((line) => line.slice(line.startsWith("data: ") ? 6 : 5))
+          .join("\n");
+        if (data === "") continue;
+        const answer = answerFromJson(JSON.parse(data), id, forward);
+        if (answer) return answer;
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function ownAnswer(message: unknown, id: string): DirectAnswer | undefined {
+  if (!message || typeof message !== "object") return undefined;
+  const { id: answered, result, error } = message as { id?: unknown; result?: unknown; error?: unknown };
+  if (answered !== id) return undefined;
+  if (error && typeof error === "object") return { error: error as { code: number; message: string } };
+  if (result && typeof result === "object") return { result: result as Record<string, unknown> };
+  return undefined;
 }
 
 /**

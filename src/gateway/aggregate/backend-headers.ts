@@ -1,6 +1,7 @@
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Clock } from "../../clock.ts";
 import type { KeyStore } from "../../oauth/keys.ts";
-import type { BackendAuth } from "../backend-auth.ts";
+import { type BackendAuth, SignInAgain } from "../backend-auth.ts";
 import type { McpServer } from "../types.ts";
 import { type Caller, userContextHeaders } from "../user-context.ts";
 
@@ -22,7 +23,16 @@ export async function backendHeaders(
   caller: Caller,
   deps: BackendHeaderDeps,
 ): Promise<Record<string, string>> {
-  const credential = deps.backendAuth.ready(server.id) ?? (await deps.backendAuth.headers(server.id));
+  let credential: Record<string, string>;
+  try {
+    credential =
+      deps.backendAuth.ready(server.id) ?? (await deps.backendAuth.headers(server.id, caller.principal.id));
+  } catch (error) {
+    // No upstream token of the person's own (`upstream_user_token`): an McpError reaches the
+    // client as it is, so they learn where to sign in again, as on /mcp/{server}.
+    if (error instanceof SignInAgain) throw new McpError(-32001, error.message);
+    throw error;
+  }
   if (!server.authRequired || server.userContext === "none") return credential;
   const context = await userContextHeaders(
     server,

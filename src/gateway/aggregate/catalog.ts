@@ -1,6 +1,7 @@
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Logger } from "../../logger.ts";
+import type { McpServer } from "../types.ts";
 import type { BackendConnection } from "./backend-connection.ts";
 import { exposedName } from "./names.ts";
 
@@ -44,12 +45,15 @@ export class NamedCatalog {
   /** When each cached entry was fetched (clock time). */
   private readonly fetchedAt = new Map<string, number>();
   private readonly pageSchema: z.ZodType<{ items: NamedItem[]; nextCursor?: string | undefined }>;
+  private changes = 0;
 
   constructor(
     private readonly kind: CatalogKind,
     private readonly separator: string,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    /** Sees each backend's list as fetched, with the backend's own names (tool-definition pinning). */
+    private readonly review?: (server: McpServer, items: readonly NamedItem[]) => void,
   ) {
     this.pageSchema = z
       .looseObject({ [kind.key]: z.array(NamedItemSchema), nextCursor: z.string().optional() })
@@ -57,6 +61,11 @@ export class NamedCatalog {
         items: page[kind.key] as NamedItem[],
         nextCursor: page.nextCursor as string | undefined,
       }));
+  }
+
+  /** Moves on whenever any backend's entry is stored or dropped: what a cached merged list is valid for. */
+  get version(): number {
+    return this.changes;
   }
 
   cached(serverId: string): ServerItems | undefined {
@@ -109,6 +118,7 @@ export class NamedCatalog {
   }
 
   invalidate(serverId: string): void {
+    this.changes++;
     this.fetchedAt.delete(serverId);
     this.entries.delete(serverId);
     this.pending.delete(serverId);
@@ -116,6 +126,7 @@ export class NamedCatalog {
   }
 
   private store(id: string, items: ServerItems): void {
+    this.changes++;
     this.entries.set(id, items);
     this.fetchedAt.set(id, this.now());
   }
@@ -125,6 +136,7 @@ export class NamedCatalog {
     const items: NamedItem[] = [];
     const byExposedName = new Map<string, string>();
     const itemByExposedName = new Map<string, NamedItem>();
+    const fetched: NamedItem[] = [];
     const capabilities = await connection.capabilities();
     if (!capabilities?.[this.kind.capability]) return { items, byExposedName, itemByExposedName };
     let cursor: string | undefined;
@@ -147,9 +159,11 @@ export class NamedCatalog {
         itemByExposedName.set(name, exposed);
         items.push(exposed);
       }
+      fetched.push(...result.items);
       cursor = result.nextCursor;
       if (cursor === undefined) break;
     }
+    this.review?.(connection.server, fetched);
     return { items, byExposedName, itemByExposedName };
   }
 }

@@ -1,8 +1,12 @@
+import type { ActivitySink } from "../../audit/activity/types.ts";
+import type { PinGate, ToolPinning } from "../../audit/pinning/service.ts";
+import type { SecurityEventSink } from "../../audit/security-events/types.ts";
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../logger.ts";
 import type { KeyStore } from "../../oauth/keys.ts";
 import type { ResourceCatalog } from "../../oauth/resources.ts";
 import type { PolicyChange } from "../../policy/access-policy.ts";
+import type { McpRateLimits } from "../../policy/rate-limits/mcp.ts";
 import type { BackendAuth } from "../backend-auth.ts";
 import type { CachedBearer } from "../bearer-cache.ts";
 import type { ServerHealth } from "../health.ts";
@@ -11,6 +15,7 @@ import { type StdioProcessPool, stdioClientTransport } from "../stdio/index.ts";
 import type { McpServer } from "../types.ts";
 import type { BackendAddressGuard } from "../url-guard.ts";
 import { type AccessDecider, ServerAccess } from "./access.ts";
+import { AggregateAudit } from "./audit.ts";
 import type { ListKind } from "./backend-connection.ts";
 import { backendHeaders } from "./backend-headers.ts";
 import { CapabilityCache } from "./capabilities.ts";
@@ -18,8 +23,10 @@ import { NamedCatalog, PROMPTS, TOOLS } from "./catalog.ts";
 import { AggregateCompletion } from "./completion.ts";
 import { BackendConnections } from "./connections.ts";
 import { AggregateEndpoint } from "./endpoint.ts";
+import { LeanPath } from "./lean.ts";
 import { AggregateLogging } from "./logging.ts";
 import { AggregatePrompts } from "./prompts.ts";
+import { RequestRoutes } from "./request-route.ts";
 import { AggregateResources } from "./resources.ts";
 import { errorText, NamedRouter } from "./routing.ts";
 import { AggregateSession } from "./session.ts";
@@ -39,6 +46,25 @@ export interface AggregateDeps {
   stdio: StdioProcessPool;
   /** The access policy (grants with tool rules), as the per-server proxy applies it. */
   policy?: AccessDecider;
+  /** The client's address of a request (network allow-lists: `ServerAccess.allows`). */
+  clientIp?: (request: Request) => string;
+  /** MCP requests per user and server (`ctx.rateLimits.mcpEnforced`); undefined when limits are off. */
+  rateLimits?: McpRateLimits;
+  /** Where every request's activity row goes (`ctx.activity`). */
+  activity?: ActivitySink;
+  /** Where session hijacks, denied tools and rate-limit refusals go (`ctx.securityEvents`). */
+  securityEvents?: SecurityEventSink;
+  /** Tool-definition pinning: reviews each fetched tool list, hides blocked tools (src/audit/pinning). */
+  pinning?: ToolPinning;
+}
+
+/** The grant's tool rule, and (block-changed) the tools pinning blocks: hidden and refused like denied ones. */
+function pinnedFilter(
+  allowed: ((tool: string) => boolean) | undefined,
+  pin: PinGate | undefined,
+): ((tool: string) => boolean) | undefined {
+  if (pin === undefined || pin.mode !== "block-changed") return allowed;
+  return (tool) => (allowed === undefined || allowed(tool)) && !pin.blocked(tool);
 }
 
 export interface AggregateOptions {
@@ -91,13 +117,32 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
   const { registry, logger } = deps;
   const access = new ServerAccess(registry, deps.policy);
   const catalogs = {
-    tools: new NamedCatalog(TOOLS, options.separator, logger, () => deps.clock.now()),
+    tools: new NamedCatalog(
+      TOOLS,
+      options.separator,
+      logger,
+      () => deps.clock.now(),
+      (server, items) => deps.pinning?.gate(server.id, server.name)?.review(items),
+    ),
     prompts: new NamedCatalog(PROMPTS, options.separator, logger, () => deps.clock.now()),
   };
   const capabilities = new CapabilityCache(logger);
+  const audit = new AggregateAudit(deps.clock, deps.activity, deps.securityEvents);
   const tools = new AggregateTools(
-    new NamedRouter(access, catalogs.tools, options.separator, logger, (server, caller) =>
-      access.toolFilter(server, caller),
+    new NamedRouter(
+      access,
+      catalogs.tools,
+      options.separator,
+      logger,
+      (server, caller) =>
+        pinnedFilter(access.toolFilter(server, caller), deps.pinning?.gate(server.id, server.name)),
+      (session, server, name) => audit.permissionDenied(undefined, session.caller, server.name, name),
+      (session, server, name) => {
+        // Named only when the grant allows the tool: a denied one stays "unknown".
+        const allowed = access.toolFilter(server, session.caller);
+        if (allowed !== undefined && !allowed(name)) return undefined;
+        return deps.pinning?.gate(server.id, server.name)?.refusal(name);
+      },
     ),
     logger,
     options.pageSize,
@@ -139,6 +184,11 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
       resources: deps.resources,
       sessions,
       logger,
+      clientIp: deps.clientIp,
+      audit,
+      routes: new RequestRoutes(tools, promptRouter, resources),
+      lean: new LeanPath(tools),
+      rateLimits: deps.rateLimits,
       newSession: async (owner, caller, protocolVersion, clientCapabilities) => {
         const connections = new BackendConnections(caller, {
           clientCapabilities,

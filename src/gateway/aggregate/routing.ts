@@ -1,4 +1,4 @@
-import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../../logger.ts";
 import type { McpServer } from "../types.ts";
 import type { Caller } from "../user-context.ts";
@@ -8,6 +8,31 @@ import type { AggregateSession } from "./session.ts";
 
 /** The JSON-RPC error code of a backend that could not be reached (as the per-server proxy uses). */
 export const BACKEND_UNREACHABLE = -32000;
+
+/** Where an aggregated name leads: the server, the backend's own name, the item as listed. */
+export interface Located {
+  server: McpServer;
+  name: string;
+  item: NamedItem | undefined;
+  /** The caller's grant does not allow this item. */
+  denied: boolean;
+}
+
+/** See `NamedRouter.view`. */
+export interface ListView {
+  version: number;
+  servers: McpServer[];
+  filters: (((name: string) => boolean) | undefined)[];
+}
+
+/** True when two views give the same list (same catalog version, servers and rules, by identity). */
+export function sameView(a: ListView, b: ListView): boolean {
+  if (a.version !== b.version || a.servers.length !== b.servers.length) return false;
+  for (let i = 0; i < a.servers.length; i++) {
+    if (a.servers[i] !== b.servers[i] || a.filters[i] !== b.filters[i]) return false;
+  }
+  return true;
+}
 
 /** Merged lists and name routing for one catalog (tools or prompts). */
 export class NamedRouter {
@@ -21,6 +46,18 @@ export class NamedRouter {
       server: McpServer,
       caller: Caller,
     ) => ((name: string) => boolean) | undefined = () => undefined,
+    /** A request for an item the caller's grant denies was refused. */
+    private readonly onDenied: (
+      session: AggregateSession,
+      server: McpServer,
+      name: string,
+    ) => void = () => {},
+    /** Why a hidden item the grant allows is refused anyway (tool-definition pinning), or undefined. */
+    private readonly refusal: (
+      session: AggregateSession,
+      server: McpServer,
+      name: string,
+    ) => string | undefined = () => undefined,
   ) {}
 
   /**
@@ -29,37 +66,75 @@ export class NamedRouter {
    * still answer.
    */
   async list(session: AggregateSession): Promise<NamedItem[]> {
+    return (await this.merged(session, this.view(session))).items;
+  }
+
+  /**
+   * What the caller's list is made of now: the servers it shows (not those found offline), each
+   * with its tool rules, and the catalog's version. Two equal views give the same list.
+   */
+  view(session: AggregateSession): ListView {
     const servers = this.access.listable(session.caller);
+    const filters = servers.map((server) => this.filter(server, session.caller));
+    return { version: this.catalog.version, servers, filters };
+  }
+
+  /** The merged list of a view; `complete` is false when a backend failed and was left out. */
+  async merged(
+    session: AggregateSession,
+    view: ListView,
+  ): Promise<{ items: NamedItem[]; complete: boolean }> {
+    const { servers, filters } = view;
     const answers = await Promise.allSettled(servers.map((server) => this.serverItems(session, server)));
     const items: NamedItem[] = [];
+    let complete = true;
     answers.forEach((answer, index) => {
       const server = servers[index] as McpServer;
       if (answer.status === "rejected") {
+        complete = false;
         this.logger.warn(
           { server: server.name, err: errorText(answer.reason) },
           "aggregated list: a backend did not answer; its items are left out",
         );
         return;
       }
-      const allowed = this.filter(server, session.caller);
+      const allowed = filters[index];
       const { byExposedName } = answer.value;
       for (const item of answer.value.items) {
         if (!allowed || allowed(byExposedName.get(item.name) ?? "")) items.push(item);
       }
     });
-    return items;
+    return { items, complete };
   }
 
   /**
    * The server and backend name behind an aggregated name. Servers whose name the aggregated name
    * starts with are asked first (every name, shortened or not, starts so unless the server's name
    * is very long); the others only when none of them has it. When the server the name points at
-   * cannot be reached, that is the error (not "unknown").
+   * cannot be reached, that is the error (not "unknown"). An item the caller's grant does not allow
+   * is refused (undefined, as unknown: it is not in their list either), logged and reported to
+   * `onDenied`.
    */
-  async resolve(
-    session: AggregateSession,
-    name: string,
-  ): Promise<{ server: McpServer; name: string; item: NamedItem | undefined } | undefined> {
+  async resolve(session: AggregateSession, name: string): Promise<Located | undefined> {
+    const found = await this.locate(session, name);
+    if (!found?.denied) return found;
+    const reason = this.refusal(session, found.server, found.name);
+    if (reason !== undefined) throw new McpError(ErrorCode.InvalidParams, reason);
+    this.logger.warn(
+      {
+        event: "tool_request_denied",
+        userId: session.caller.principal.id,
+        server: found.server.name,
+        name: found.name,
+      },
+      "aggregated endpoint: a request for an item the user's grant does not allow was refused",
+    );
+    this.onDenied(session, found.server, found.name);
+    return undefined;
+  }
+
+  /** As `resolve`, but an item the grant denies is given (with `denied`), not refused nor reported. */
+  async locate(session: AggregateSession, name: string): Promise<Located | undefined> {
     const servers = this.access.servers(session.caller);
     const likely = servers.filter((server) => name.startsWith(`${server.name}${this.separator}`));
     const rest = servers.filter((server) => !likely.includes(server));
@@ -71,19 +146,8 @@ export class NamedRouter {
         const own = items?.byExposedName.get(name);
         if (own === undefined) continue;
         const allowed = this.filter(server, session.caller);
-        if (allowed && !allowed(own)) {
-          this.logger.warn(
-            {
-              event: "tool_request_denied",
-              userId: session.caller.principal.id,
-              server: server.name,
-              name: own,
-            },
-            "aggregated endpoint: a request for an item the user's grant does not allow was refused",
-          );
-          return undefined;
-        }
-        return { server, name: own, item: items?.itemByExposedName.get(name) };
+        const item = items?.itemByExposedName.get(name);
+        return { server, name: own, item, denied: allowed !== undefined && !allowed(own) };
       }
     }
     if (unreachable !== undefined)

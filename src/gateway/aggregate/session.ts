@@ -1,7 +1,10 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import {
+  type ClientCapabilities,
   type LoggingLevel,
+  type McpError,
+  type RequestId,
   RootsListChangedNotificationSchema,
   type ServerCapabilities,
   type ServerNotification,
@@ -52,6 +55,12 @@ export class AggregateSession {
   private closed = false;
   /** Lists announced changed during this tick: each is told once however many changes came. */
   private readonly changedLists = new Set<ListKind>();
+  /** Calls answered on the lean path and still running, by the client's request id (to cancel them). */
+  private readonly leanCalls = new Map<RequestId, AbortController>();
+  /** Requests of the SDK path to answer with this error instead of handling them (see `refuse`). */
+  private readonly refusals = new Map<RequestId, McpError>();
+  /** Who waits for the answer to an SDK-path request (the activity record), by request id. */
+  private readonly answerListeners = new Map<RequestId, (errorCode: number | null) => void>();
 
   constructor(private readonly options: SessionOptions) {
     this.owner = options.owner;
@@ -81,6 +90,66 @@ export class AggregateSession {
       keepAliveMs: options.sseKeepAliveMs,
       eventStore: options.eventBuffer > 0 ? new BoundedEventStore(options.eventBuffer) : undefined,
     });
+    // Every answer the SDK server sends passes here: who waits for it hears its outcome.
+    const send = this.transport.send.bind(this.transport);
+    this.transport.send = (message, sendOptions) => {
+      if (
+        this.answerListeners.size > 0 &&
+        "id" in message &&
+        message.id !== undefined &&
+        !("method" in message)
+      ) {
+        const listener = this.answerListeners.get(message.id);
+        if (listener) {
+          this.answerListeners.delete(message.id);
+          listener("error" in message ? message.error.code : null);
+        }
+      }
+      return send(message, sendOptions);
+    };
+  }
+
+  /** What the client declared at initialize (sampling, elicitation, roots …). */
+  get clientCapabilities(): ClientCapabilities {
+    return this.connections.clientCapabilities;
+  }
+
+  /**
+   * Runs a lean-path call (see `lean.ts`) with a signal that aborts when the client cancels the
+   * request (`notifications/cancelled` with its id) or goes away (`disconnected`).
+   */
+  async leanCall<T>(
+    id: RequestId,
+    disconnected: AbortSignal,
+    run: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const controller = new AbortController();
+    this.leanCalls.set(id, controller);
+    // A listener rather than AbortSignal.any: cheaper, and removed once the call ends.
+    const abort = () => controller.abort();
+    if (disconnected.aborted) abort();
+    else disconnected.addEventListener("abort", abort, { once: true });
+    try {
+      return await run(controller.signal);
+    } finally {
+      disconnected.removeEventListener("abort", abort);
+      if (this.leanCalls.get(id) === controller) this.leanCalls.delete(id);
+    }
+  }
+
+  /** The SDK path answers request `id` (in this POST's stream) with this error instead of handling it. */
+  refuse(id: RequestId, error: McpError): void {
+    this.refusals.set(id, error);
+  }
+
+  /** `listener` hears the error code (or null) of the SDK server's answer to request `id`. */
+  onAnswer(id: RequestId, listener: (errorCode: number | null) => void): void {
+    this.answerListeners.set(id, listener);
+  }
+
+  /** Stops waiting for an answer that will not come (the request was cancelled, the client left). */
+  forgetAnswer(id: RequestId): void {
+    this.answerListeners.delete(id);
   }
 
   /** Who calls now: refreshed from each request's token (scopes, user state). */
@@ -149,6 +218,25 @@ export class AggregateSession {
 
   async start(): Promise<void> {
     await this.server.connect(this.transport);
+    // Installed by connect: every message of the client passes here first.
+    const onmessage = this.transport.onmessage;
+    this.transport.onmessage = (message, extra) => {
+      if ("method" in message && "id" in message && this.refusals.size > 0) {
+        const refusal = this.refusals.get(message.id);
+        if (refusal) {
+          this.refusals.delete(message.id);
+          const { code, message: text, data } = refusal;
+          const error = data === undefined ? { code, message: text } : { code, message: text, data };
+          this.transport.send({ jsonrpc: "2.0", id: message.id, error }).catch(() => {});
+          return;
+        }
+      }
+      if ("method" in message && message.method === "notifications/cancelled" && this.leanCalls.size > 0) {
+        const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+        if (requestId !== undefined) this.leanCalls.get(requestId)?.abort();
+      }
+      onmessage?.(message, extra);
+    };
   }
 
   /** This session's connection to a backend, created (not yet opened) on first use. */

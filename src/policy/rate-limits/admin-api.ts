@@ -14,15 +14,20 @@ const limitBody = z.strictObject({
 const NO_PARSE = { parse: "none" } as const;
 
 /**
- * `/admin/api/mcp-servers/{id}/rate-limit` and `/admin/api/users/{id}/rate-limit`: GET, PUT
- * `{max, window_seconds}`, DELETE. A server's limit replaces RATE_LIMIT_MCP_* for every user of
- * that server; a user's replaces it (and any server's) for that user on every server. Applies from
- * the next request.
+ * `/admin/api/mcp-servers/{id}/rate-limit`, `/admin/api/users/{id}/rate-limit` and
+ * `/admin/api/groups/{id}/rate-limit`: GET, PUT `{max, window_seconds}`, DELETE. A server's limit
+ * replaces RATE_LIMIT_MCP_* for every user of that server; a group's replaces it (and any
+ * server's) for its members on every server, the most generous group's when a user is in several;
+ * a user's own replaces all of them. Applies from the next request.
  */
 export function rateLimitApiRoutes(ctx: AppContext, gateway: Gateway) {
   const limits = ctx.rateLimits.mcp;
   const exists = (kind: OverrideKind, id: string) =>
-    kind === "server" ? gateway.registry.byId(id) !== undefined : ctx.users.byId(id) !== undefined;
+    kind === "server"
+      ? gateway.registry.byId(id) !== undefined
+      : kind === "group"
+        ? gateway.groups.byId(id) !== undefined
+        : ctx.users.byId(id) !== undefined;
   const view = (kind: OverrideKind, id: string) => {
     const override = limits.override(kind, id);
     const { rateLimitMcpMax: max, rateLimitMcpWindow: window } = ctx.config;
@@ -62,5 +67,8 @@ export function rateLimitApiRoutes(ctx: AppContext, gateway: Gateway) {
     .delete("/admin/api/mcp-servers/:id/rate-limit", remove("server"), NO_PARSE)
     .get("/admin/api/users/:id/rate-limit", read("user"))
     .put("/admin/api/users/:id/rate-limit", write("user"), NO_PARSE)
-    .delete("/admin/api/users/:id/rate-limit", remove("user"), NO_PARSE);
+    .delete("/admin/api/users/:id/rate-limit", remove("user"), NO_PARSE)
+    .get("/admin/api/groups/:id/rate-limit", read("group"))
+    .put("/admin/api/groups/:id/rate-limit", write("group"), NO_PARSE)
+    .delete("/admin/api/groups/:id/rate-limit", remove("group"), NO_PARSE);
 }

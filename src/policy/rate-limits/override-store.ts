@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Db } from "../../db/connection.ts";
 import { rateLimitOverrides } from "../../db/schema/rate-limits.ts";
 
-export type OverrideKind = "server" | "user";
+export type OverrideKind = "server" | "user" | "group";
 
 export interface RateOverride {
   kind: OverrideKind;
@@ -11,7 +11,7 @@ export interface RateOverride {
   windowSeconds: number;
 }
 
-/** The stored per-server and per-user MCP limits (read at start, written by the admin API). */
+/** The stored per-server, per-user and per-group MCP limits (read at start, written by the admin API). */
 export class RateOverrideStore {
   constructor(
     private readonly db: Db,
@@ -24,7 +24,7 @@ export class RateOverrideStore {
       .from(rateLimitOverrides)
       .all()
       .flatMap((row) =>
-        row.subjectKind === "server" || row.subjectKind === "user"
+        row.subjectKind === "server" || row.subjectKind === "user" || row.subjectKind === "group"
           ? [{ kind: row.subjectKind, id: row.subjectId, max: row.max, windowSeconds: row.windowSeconds }]
           : [],
       );

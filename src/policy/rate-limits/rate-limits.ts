@@ -30,6 +30,8 @@ export class RateLimits {
   /** `mcp` for the proxy; undefined when RATE_LIMIT_ENABLED=false. */
   readonly mcpEnforced: McpRateLimits | undefined;
   private readonly byIp: Map<IpLimitName, SlidingWindowLimiter> | undefined;
+  /** The listening server, for handlers not given it (the MCP endpoints); set by `serveHandlers`. */
+  private listening: () => PeerLookup = () => undefined;
 
   constructor(config: Config, clock: Clock, db: Db) {
     this.trustedProxies = trustedProxyNetworks(config.trustedProxies);
@@ -78,6 +80,16 @@ export class RateLimits {
   /** The client's address (the socket peer, or what a trusted proxy says). */
   clientIp(request: Request, server: PeerLookup): string {
     return clientIp(request, server, this.trustedProxies);
+  }
+
+  /** Where the client address of `requestIp` comes from: the server the app listens on. */
+  listenOn(server: () => PeerLookup): void {
+    this.listening = server;
+  }
+
+  /** `clientIp` from the listening server ("unknown" when requests are handled in-process). */
+  requestIp(request: Request): string {
+    return clientIp(request, this.listening(), this.trustedProxies);
   }
 
   /** Counts one request of this client IP against `name`; the refusal when it is over the limit. */

@@ -1,0 +1,202 @@
+// Rate limits and MCP activity recording on versus off on /mcp/{server} tools/call (issue #13):
+// the same built executable started twice (three times with --scale) against one backend, loaded
+// in turn every round (order reversed on odd rounds); ratios are taken within each round and the
+// median over rounds is reported. Budget: "on" keeps at least 95 % of "off"'s throughput.
+// --scale adds a third gateway, "on" with 10,000 users and 1,000,000 stored activity rows seeded
+// before it starts, compared with the empty "on" one (the hot path must not slow down with them).
+// See bench/README.md. Not part of `bun test`.
+// --baseline PATH adds "on" run by another executable (an older build), compared with "on".
+// Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--connections 32] [--threads 2] [--scale] [--split] [--binary PATH] [--baseline PATH]
+import { Database } from "bun:sqlite";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { buildExecutable } from "../test/executable/helpers.ts";
+import { type GatewayUnderTest, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import { load, median, type Result } from "./wrk.ts";
+
+const { values } = parseArgs({
+  options: {
+    binary: { type: "string" },
+    duration: { type: "string", default: "5" },
+    connections: { type: "string", default: "32" },
+    threads: { type: "string", default: "2" },
+    rounds: { type: "string", default: "6" },
+    scale: { type: "boolean", default: false },
+    // Two more gateways: rate limits only, stored activity only (what each half costs).
+    split: { type: "boolean", default: false },
+    baseline: { type: "string" },
+  },
+});
+
+/** "on": per-user MCP limit accounted on every request (never reached) and every row stored. */
+const ON = { RATE_LIMIT_ENABLED: "true", MCP_LOG_DB_ENABLED: "true" };
+/**
+ * "off": no rate limits, no stored activity. What stays: each request's row is still built and
+ * handed to the dispatcher (metrics and the live feed have no off switch).
+ */
+const OFF = { RATE_LIMIT_ENABLED: "false", MCP_LOG_DB_ENABLED: "false" };
+
+const ROOT = resolve(import.meta.dir, "..");
+const binary = values.binary ?? (await buildExecutable());
+const dir = mkdtempSync(join(tmpdir(), "authmcp-limits-"));
+
+/** 10,000 users and 1,000,000 activity rows in a fresh data directory (schema from `init-db`). */
+function seedScale(dataDir: string): void {
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", AUTH_SQLITE_PATH: join(dataDir, "gateway.db") };
+  const init = Bun.spawnSync([binary, "init-db"], { cwd: dataDir, env, stdout: "ignore", stderr: "inherit" });
+  if (init.exitCode !== 0) throw new Error("init-db failed");
+  const db = new Database(env.AUTH_SQLITE_PATH);
+  const now = Date.now();
+  db.transaction(() => {
+    const user = db.prepare(
+      "INSERT INTO users (id, username, email, password_hash, created_at, updated_at) VALUES (?, ?, ?, NULL, ?, ?)",
+    );
+    for (let i = 0; i < 10_000; i++) user.run(`seed-${i}`, `seed${i}`, `seed${i}@example.test`, now, now);
+  })();
+  const row = db.prepare(
+    `INSERT INTO mcp_activity (at, user_id, client_id, server, endpoint, session_id, method, target, outcome,
+     http_status, latency_ms, request_bytes, ip) VALUES (?, ?, 'c', 'bench', 'server', 's', 'tools/call', 'echo', 'ok', 200, 1, 80, '127.0.0.1')`,
+  );
+  for (let batch = 0; batch < 100; batch++) {
+    db.transaction(() => {
+      for (let i = 0; i < 10_000; i++) row.run(now - (batch * 10_000 + i) * 1000, `seed-${i}`);
+    })();
+  }
+  db.close();
+}
+
+const backend = await spawnAnnounced([process.execPath, "bench/targets/backend.ts"], ROOT);
+const targets: { name: string; gateway: GatewayUnderTest; dataDir: string; stored: boolean }[] = [];
+const launch = async (
+  name: string,
+  env: Record<string, string>,
+  seed?: (dir: string) => void,
+  executable = binary,
+) => {
+  const dataDir = join(dir, name.replace(/\W+/g, "-"));
+  mkdirSync(dataDir);
+  seed?.(dataDir);
+  const gateway = await startBuiltGateway(executable, dataDir, backend.url, env);
+  targets.push({ name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" });
+};
+await launch("off (no limits, no stored activity)", OFF);
+await launch("on (limits + stored activity)", ON);
+if (values.scale) await launch("on, 10k users + 1M activity rows", ON, seedScale);
+if (values.split) {
+  await launch("rate limits only", { RATE_LIMIT_ENABLED: "true", MCP_LOG_DB_ENABLED: "false" });
+  await launch("stored activity only", { RATE_LIMIT_ENABLED: "false", MCP_LOG_DB_ENABLED: "true" });
+}
+const BASELINE = "on, baseline executable";
+if (values.baseline !== undefined) await launch(BASELINE, ON, undefined, values.baseline);
+
+/**
+ * CPU time of the gateway's main thread (the one that serves requests) so far, in µs: activity rows
+ * are written by a worker thread, whose CPU the all-threads figure includes. On a machine with a
+ * core to spare, the main thread's time per request is what bounds throughput.
+ */
+function mainThreadMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // utime + stime, 100 ticks/s
+}
+type Measured = Result & { mainCpu: number };
+async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Measured> {
+  const before = mainThreadMicros(gateway.pid);
+  const result = await load(gateway, auth(gateway), { ...options, seconds });
+  const requests = result.rps * Number(seconds);
+  return { ...result, mainCpu: (mainThreadMicros(gateway.pid) - before) / requests };
+}
+
+const options = { dir, threads: values.threads as string, connections: values.connections as string };
+const auth = (g: GatewayUnderTest) => ({ Authorization: `Bearer ${g.token}` });
+for (const { gateway } of targets) await load(gateway, auth(gateway), { ...options, seconds: "2" });
+const loadBefore = loadavg();
+const rounds: Measured[][] = [];
+for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
+  const order = targets.map((_, i) => i);
+  if (round % 2 === 1) order.reverse();
+  const row: Measured[] = [];
+  for (const i of order) {
+    const { gateway } = targets[i] as { gateway: GatewayUnderTest };
+    row[i] = await measure(gateway, values.duration as string);
+  }
+  rounds.push(row);
+}
+const loadAfter = loadavg();
+
+const fixed = (x: number, digits: number) => x.toFixed(digits);
+console.log(
+  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
+);
+console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req   errors`);
+for (const [i, { name }] of targets.entries()) {
+  const runs = rounds.map((row) => row[i] as Measured);
+  console.log(
+    name.padEnd(36),
+    fixed(median(runs.map((r) => r.rps)), 0).padStart(7),
+    fixed(median(runs.map((r) => r.p50)), 2).padStart(9),
+    fixed(median(runs.map((r) => r.cpu)), 1).padStart(11),
+    fixed(median(runs.map((r) => r.mainCpu)), 1).padStart(12),
+    `  ${[...new Set(runs.map((r) => r.errors))].join("; ")}`,
+  );
+}
+const ratios = (a: number, b: number) => {
+  const per = rounds.map((row) => (row[a] as Measured).rps / (row[b] as Measured).rps);
+  const cpu = rounds.map((row) => (row[a] as Measured).cpu / (row[b] as Measured).cpu);
+  const main = rounds.map((row) => (row[a] as Measured).mainCpu / (row[b] as Measured).mainCpu);
+  return { throughput: median(per), cpu: median(cpu), main: median(main), per };
+};
+const onOff = ratios(1, 0);
+console.log(
+  `\non / off: throughput ${fixed(onOff.throughput, 3)}x (budget >= 0.95), CPU per request ${fixed(onOff.cpu, 3)}x, main thread ${fixed(onOff.main, 3)}x; per round ${onOff.per.map((x) => fixed(x, 2)).join(" ")}`,
+);
+console.log(onOff.throughput >= 0.95 ? "within budget" : "OVER BUDGET");
+if (values.split) {
+  for (const name of ["rate limits only", "stored activity only"]) {
+    const split = ratios(
+      targets.findIndex((t) => t.name === name),
+      0,
+    );
+    console.log(
+      `${name} / off: throughput ${fixed(split.throughput, 3)}x, CPU per request ${fixed(split.cpu, 3)}x, main thread ${fixed(split.main, 3)}x; per round ${split.per.map((x) => fixed(x, 2)).join(" ")}`,
+    );
+  }
+}
+if (values.baseline !== undefined) {
+  const baseline = targets.findIndex((t) => t.name === BASELINE);
+  for (const [label, a, b] of [
+    ["on / on (baseline executable)", 1, baseline],
+    ["on (baseline executable) / off", baseline, 0],
+  ] as const) {
+    const r = ratios(a, b);
+    console.log(
+      `${label}: throughput ${fixed(r.throughput, 3)}x, CPU per request ${fixed(r.cpu, 3)}x, main thread ${fixed(r.main, 3)}x; per round ${r.per.map((x) => fixed(x, 2)).join(" ")}`,
+    );
+  }
+}
+if (values.scale) {
+  const scaled = ratios(2, 1);
+  console.log(
+    `on with 10k users + 1M rows / on empty: throughput ${fixed(scaled.throughput, 3)}x, CPU per request ${fixed(scaled.cpu, 3)}x; per round ${scaled.per.map((x) => fixed(x, 2)).join(" ")}`,
+  );
+}
+
+for (const { gateway } of targets) await gateway.stop();
+await backend.stop();
+// The rows each gateway stored (its writer thread flushes on shutdown): proof that the built
+// executable's worker entry point writes, and that nothing was lost on the way.
+let missing = false;
+for (const { name, dataDir, stored } of targets) {
+  const db = new Database(join(dataDir, "gateway.db"), { readonly: true });
+  const { n } = db.query("SELECT count(*) AS n FROM mcp_activity").get() as { n: number };
+  db.close();
+  console.log(`activity rows stored by "${name}": ${n}`);
+  if (stored && n === 0) missing = true;
+}
+rmSync(dir, { recursive: true, force: true });
+if (missing) {
+  console.error("a gateway with MCP_LOG_DB_ENABLED=true stored no activity row");
+  process.exit(1);
+}

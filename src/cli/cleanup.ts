@@ -1,0 +1,44 @@
+import { ActivityStore } from "../audit/activity/store.ts";
+import { RetentionJob } from "../audit/retention/job.ts";
+import { createContext } from "../context.ts";
+import { parseFlags } from "./args.ts";
+import type { Command } from "./command.ts";
+import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+
+export const cleanupCommand: Command = {
+  name: "cleanup",
+  summary: "delete MCP activity and security events past their retention",
+  usage: `Usage: authmcp-gateway cleanup [--env-file FILE] [--config FILE]
+
+Deletes stored MCP activity rows older than ACTIVITY_RETENTION_DAYS and security events older than
+SECURITY_EVENT_RETENTION_DAYS, and prints how many. \`start\` runs the same cleanup at start and every
+RETENTION_CLEANUP_INTERVAL_SECONDS; this command is for a cron job or a one-off run. Safe to run while
+the gateway runs (SQLite WAL).
+
+Options:
+${CONFIG_FLAGS_HELP}
+  --help            show this help
+`,
+  async run(argv, io) {
+    const flags = parseFlags(argv, { values: CONFIG_FLAGS });
+    if (flags.help) {
+      io.stdout(this.usage);
+      return 0;
+    }
+    const loaded = configFromFlags(flags, io);
+    if (!loaded) return CONFIG_EXIT;
+    const { config } = loaded;
+    const ctx = await createContext(config);
+    try {
+      const result = new RetentionJob(ctx, new ActivityStore(ctx.db)).run();
+      const when = (ms: number) => new Date(ms).toISOString();
+      io.stdout(
+        `deleted ${result.activityDeleted} MCP activity rows recorded before ${when(result.activityBefore)} (ACTIVITY_RETENTION_DAYS=${config.activityRetentionDays})\n` +
+          `deleted ${result.securityEventsDeleted} security events recorded before ${when(result.securityEventsBefore)} (SECURITY_EVENT_RETENTION_DAYS=${config.securityEventRetentionDays})\n`,
+      );
+      return 0;
+    } finally {
+      await ctx.close();
+    }
+  },
+};

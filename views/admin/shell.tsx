@@ -1,0 +1,42 @@
+import type { Children } from "@kitajs/html";
+import { Layout } from "../layout.tsx";
+
+/**
+ * The admin's pages, in the order of its navigation. A page is listed here only once it exists
+ * (each page's module adds its own line).
+ */
+export const ADMIN_PAGES = [
+  { path: "/admin/", label: "Dashboard" },
+  { path: "/admin/users", label: "Users" },
+  { path: "/admin/security", label: "Security events" },
+  { path: "/admin/activity", label: "MCP activity" },
+  { path: "/admin/audit", label: "Security audit" },
+  { path: "/admin/pinning", label: "Tool pinning" },
+] as const;
+
+export type AdminPath = (typeof ADMIN_PAGES)[number]["path"];
+
+export interface AdminShellProps {
+  title: string;
+  current: AdminPath;
+  username: string;
+  csrfToken: string;
+  children?: Children;
+}
+
+/** The layout with the admin's navigation; the current page is marked for screen readers too. */
+export function AdminShell({ title, current, username, csrfToken, children }: AdminShellProps) {
+  return (
+    <Layout title={title} username={username} csrfToken={csrfToken}>
+      <nav class="portal-nav admin-nav" aria-label="Administration">
+        {ADMIN_PAGES.map((page) => (
+          <a href={page.path} aria-current={page.path === current ? "page" : undefined}>
+            {page.label}
+          </a>
+        ))}
+      </nav>
+      <h1 safe>{title}</h1>
+      {children}
+    </Layout>
+  );
+}

@@ -1,0 +1,43 @@
+import type { Children } from "@kitajs/html";
+import { Layout } from "../layout.tsx";
+
+/** The portal's pages, in the order of its navigation. */
+export const PORTAL_PAGES = [
+  { path: "/portal/", label: "Servers" },
+  { path: "/portal/tokens", label: "Access tokens" },
+  { path: "/portal/applications", label: "Connected applications" },
+  { path: "/portal/identities", label: "Sign-in identities" },
+  { path: "/portal/account", label: "Account" },
+] as const;
+
+export type PortalPath = (typeof PORTAL_PAGES)[number]["path"];
+
+export interface PortalShellProps {
+  title: string;
+  current: PortalPath;
+  username: string;
+  csrfToken: string;
+  children?: Children;
+}
+
+/** The layout with the portal's navigation; the current page is marked for screen readers too. */
+export function PortalShell({ title, current, username, csrfToken, children }: PortalShellProps) {
+  return (
+    <Layout title={title} username={username} csrfToken={csrfToken}>
+      <nav class="portal-nav" aria-label="Portal">
+        {PORTAL_PAGES.map((page) => (
+          <a href={page.path} aria-current={page.path === current ? "page" : undefined}>
+            {page.label}
+          </a>
+        ))}
+      </nav>
+      <h1 safe>{title}</h1>
+      {children}
+    </Layout>
+  );
+}
+
+/** A moment as people read it in a list: `2026-12-02 00:29 UTC`. */
+export function when(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
