@@ -9,7 +9,9 @@ import { securityLogApiRoutes } from "./admin/api/security-log-routes.ts";
 import { serverApiRoutes } from "./admin/api/server-routes.ts";
 import { userApiRoutes } from "./admin/api/user-routes.ts";
 import { adminAuditPages } from "./admin/pages/audit.ts";
+import { adminClientPages } from "./admin/pages/clients-routes.ts";
 import { adminSecurityPages } from "./admin/pages/security-routes.ts";
+import { adminServerPages } from "./admin/pages/servers.ts";
 import { adminUserPages } from "./admin/pages/users-routes.ts";
 import { adminRoutes } from "./admin/routes.ts";
 import { createActivityModule } from "./audit/activity/module.ts";
@@ -49,6 +51,8 @@ export function createApp(ctx: AppContext) {
     .use(adminRoutes(ctx, gateway, activity))
     .use(adminAuditPages(ctx, gateway))
     .use(adminUserPages(ctx, gateway, oauth))
+    .use(adminServerPages(ctx, gateway))
+    .use(adminClientPages(ctx, oauth))
     .use(adminSecurityPages(ctx))
     .use(portalRoutes(ctx, gateway, oauth))
     .use(personalTokenApiRoutes(ctx))

@@ -8,6 +8,8 @@ import { Layout } from "../layout.tsx";
 export const ADMIN_PAGES = [
   { path: "/admin/", label: "Dashboard" },
   { path: "/admin/users", label: "Users" },
+  { path: "/admin/servers", label: "MCP servers" },
+  { path: "/admin/clients", label: "OAuth clients" },
   { path: "/admin/security", label: "Security events" },
   { path: "/admin/activity", label: "MCP activity" },
   { path: "/admin/audit", label: "Security audit" },

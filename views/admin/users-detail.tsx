@@ -199,7 +199,10 @@ export function UserDetailPage(props: UserDetailProps) {
 
       <section class="card" aria-labelledby="grants">
         <h2 id="grants">Servers granted to this user</h2>
-        <p class="hint">Grants to the user's groups are on each server's page.</p>
+        <p class="hint">
+          Grants to the user's groups are not shown here:{" "}
+          <code>GET /admin/api/mcp-servers/{"{id}"}/grants</code> lists every grant of a server.
+        </p>
         {props.grants.length === 0 ? (
           <p class="muted">No direct grants.</p>
         ) : (
