@@ -153,7 +153,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
     close: async () => {
       for (const task of closers.reverse()) await task();
       db.$client.close();
-      logger.flush?.();
+      // Waits for pino's asynchronous stdout writes (the shutdown's own lines included) to drain,
+      // so that the exit that follows loses none; never more than a second.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        if (logger.flush) logger.flush(done);
+        else done();
+      });
     },
   };
 }
