@@ -1,5 +1,5 @@
 import type { Children } from "@kitajs/html";
-import { Layout } from "../layout.tsx";
+import { NavShell } from "../nav-shell.tsx";
 
 /**
  * The admin's pages, in the order of its navigation. A page is listed here only once it exists
@@ -26,19 +26,16 @@ export interface AdminShellProps {
   children?: Children;
 }
 
-/** The layout with the admin's navigation; the current page is marked for screen readers too. */
+/** The layout with the admin's navigation. */
 export function AdminShell({ title, current, username, csrfToken, children }: AdminShellProps) {
   return (
-    <Layout title={title} username={username} csrfToken={csrfToken}>
-      <nav class="portal-nav admin-nav" aria-label="Administration">
-        {ADMIN_PAGES.map((page) => (
-          <a href={page.path} aria-current={page.path === current ? "page" : undefined}>
-            {page.label}
-          </a>
-        ))}
-      </nav>
-      <h1 safe>{title}</h1>
+    <NavShell
+      title={title}
+      username={username}
+      csrfToken={csrfToken}
+      nav={{ pages: ADMIN_PAGES, current, label: "Administration", class: "portal-nav admin-nav" }}
+    >
       {children}
-    </Layout>
+    </NavShell>
   );
 }

@@ -1,5 +1,5 @@
 import type { Children } from "@kitajs/html";
-import { Layout } from "../layout.tsx";
+import { NavShell } from "../nav-shell.tsx";
 
 /** The portal's pages, in the order of its navigation. */
 export const PORTAL_PAGES = [
@@ -20,20 +20,17 @@ export interface PortalShellProps {
   children?: Children;
 }
 
-/** The layout with the portal's navigation; the current page is marked for screen readers too. */
+/** The layout with the portal's navigation. */
 export function PortalShell({ title, current, username, csrfToken, children }: PortalShellProps) {
   return (
-    <Layout title={title} username={username} csrfToken={csrfToken}>
-      <nav class="portal-nav" aria-label="Portal">
-        {PORTAL_PAGES.map((page) => (
-          <a href={page.path} aria-current={page.path === current ? "page" : undefined}>
-            {page.label}
-          </a>
-        ))}
-      </nav>
-      <h1 safe>{title}</h1>
+    <NavShell
+      title={title}
+      username={username}
+      csrfToken={csrfToken}
+      nav={{ pages: PORTAL_PAGES, current, label: "Portal", class: "portal-nav" }}
+    >
       {children}
-    </Layout>
+    </NavShell>
   );
 }
 

@@ -4,9 +4,8 @@ import { AuditReportView, ProgressItem } from "../../../views/admin/audit-report
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import { HTML_SECURITY_HEADERS, htmlResponse } from "../../web/html.ts";
-import { adminFormPost } from "./audit-form-post.ts";
 import { auditableServers, type PreparedAudit, prepareServerAudit, prepareUrlAudit } from "./audit-run.ts";
-import { type AdminPageIdentity, adminPageGuard } from "./guard.ts";
+import { type AdminPageIdentity, adminFormPost, adminPageGuard } from "./guard.ts";
 import { adminPinningPages } from "./pinning.ts";
 
 /** Longest server id read from the form (longer ones name nothing). */

@@ -1,17 +1,19 @@
 import { Elysia } from "elysia";
 import { ClientsListPage, type ClientsListProps } from "../../../views/admin/clients-list.tsx";
-import { recordAdminChange } from "../../audit/security-events/admin-change.ts";
 import type { AppContext } from "../../context.ts";
-import type { clientIp } from "../../http/client-ip.ts";
-import { sameOriginRequest } from "../../identity/browser-auth.ts";
 import type { OAuthClient } from "../../oauth/client-store.ts";
 import type { OAuthServer } from "../../oauth/server.ts";
 import { revokeClientTokens } from "../../oauth/token-issuer.ts";
 import { htmlResponse } from "../../web/html.ts";
-import { csrfRejected, readBrowserForm } from "../../web/pages.ts";
-import { type AdminPageIdentity, adminPageGuard } from "./guard.ts";
+import {
+  type AdminPageIdentity,
+  adminFormPost,
+  adminPageGuard,
+  type RequestServer,
+  recordPageChange,
+} from "./guard.ts";
 
-type Server = Parameters<typeof clientIp>[1];
+type Server = RequestServer;
 const NO_PARSE = { parse: "none" } as const;
 /** The form's redirect URI list: at most 20 lines (as registration allows) of at most 2048 characters. */
 const REDIRECT_LINES_MAX = 20;
@@ -33,20 +35,7 @@ function clientSnapshot(client: OAuthClient | undefined) {
 export function adminClientPages(ctx: AppContext, oauth: OAuthServer) {
   const guard = adminPageGuard(ctx);
 
-  const adminPost = async (
-    request: Request,
-  ): Promise<{ admin: AdminPageIdentity; fields: Record<string, string> } | Response> => {
-    const admin = await guard(request);
-    if (admin instanceof Response) return admin;
-    const form = await readBrowserForm(ctx, request);
-    if (!form.ok) return form.response;
-    const { _csrf, ...fields } = form.value;
-    const csrfOk =
-      ctx.browserSessions.checkCsrf(admin.identity.session, _csrf) &&
-      sameOriginRequest(request, ctx.config.publicUrl);
-    if (!csrfOk) return csrfRejected();
-    return { admin, fields };
-  };
+  const adminPost = adminFormPost(ctx);
 
   const listPage = async (
     admin: AdminPageIdentity,
@@ -63,21 +52,6 @@ export function adminClientPages(ctx: AppContext, oauth: OAuthServer) {
     return htmlResponse(html, status);
   };
 
-  const recordChange = (
-    admin: AdminPageIdentity,
-    request: Request,
-    server: Server,
-    params: unknown,
-    fields: Record<string, string>,
-    before: unknown,
-    after: unknown,
-  ) =>
-    recordAdminChange(
-      ctx,
-      { admin: admin.identity.principal, request, server, params, body: fields, before, after },
-      new Response(null, { status: 200 }),
-    );
-
   /** Approve or delete one client: admin, CSRF and the client checked, then `act`. */
   const clientAction =
     (act: (client: OAuthClient, admin: AdminPageIdentity) => string) =>
@@ -89,7 +63,13 @@ export function adminClientPages(ctx: AppContext, oauth: OAuthServer) {
       if (!client) return listPage(admin, 404, { errors: ["No such client (deleted?)."] });
       const notice = act(client, admin);
       const after = clientSnapshot(oauth.clientStore.find(client.clientId)) ?? null;
-      await recordChange(admin, request, server, params, fields, clientSnapshot(client), after);
+      await recordPageChange(
+        ctx,
+        admin,
+        { request, server, params: params, fields },
+        clientSnapshot(client),
+        after,
+      );
       return listPage(admin, 200, { notice });
     };
 
@@ -131,7 +111,13 @@ export function adminClientPages(ctx: AppContext, oauth: OAuthServer) {
           { client_id: result.client.clientId, admin: admin.identity.principal.id },
           "oauth client pre-registered",
         );
-        await recordChange(admin, request, server, {}, fields, undefined, clientSnapshot(result.client));
+        await recordPageChange(
+          ctx,
+          admin,
+          { request, server, params: {}, fields },
+          undefined,
+          clientSnapshot(result.client),
+        );
         return listPage(admin, 201, {
           created: { clientId: result.client.clientId, name: result.client.name, secret: result.secret },
         });

@@ -6,8 +6,7 @@ import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { McpServer } from "../../gateway/types.ts";
 import { htmlResponse } from "../../web/html.ts";
-import { adminFormPost } from "./audit-form-post.ts";
-import { type AdminPageIdentity, adminPageGuard } from "./guard.ts";
+import { type AdminPageIdentity, adminFormPost, adminPageGuard } from "./guard.ts";
 import { pendingDigest, pinningServers } from "./pinning-data.ts";
 
 const ID_MAX_LENGTH = 200;

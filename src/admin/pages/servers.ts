@@ -4,10 +4,9 @@ import { ServersListPage } from "../../../views/admin/servers-list.tsx";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { McpServer } from "../../gateway/types.ts";
-import { sameOriginRequest } from "../../identity/browser-auth.ts";
 import { htmlResponse } from "../../web/html.ts";
-import { csrfRejected, messageResponse, readBrowserForm } from "../../web/pages.ts";
-import { type AdminPageIdentity, adminPageGuard } from "./guard.ts";
+import { messageResponse } from "../../web/pages.ts";
+import { type AdminPageIdentity, adminFormPost, adminPageGuard } from "./guard.ts";
 import { type ConnectionTest, testServerConnection } from "./servers-test.ts";
 
 const NO_PARSE = { parse: "none" } as const;
@@ -18,6 +17,7 @@ const NO_PARSE = { parse: "none" } as const;
  */
 export function adminServerPages(ctx: AppContext, gateway: Gateway) {
   const guard = adminPageGuard(ctx);
+  const adminPost = adminFormPost(ctx);
   const { registry, health } = gateway;
 
   const notFound = () =>
@@ -52,14 +52,9 @@ export function adminServerPages(ctx: AppContext, gateway: Gateway) {
     .post(
       "/admin/servers/:id/test",
       async ({ request, params }: { request: Request; params: { id: string } }) => {
-        const admin = await guard(request);
-        if (admin instanceof Response) return admin;
-        const form = await readBrowserForm(ctx, request);
-        if (!form.ok) return form.response;
-        const csrfOk =
-          ctx.browserSessions.checkCsrf(admin.identity.session, form.value._csrf) &&
-          sameOriginRequest(request, ctx.config.publicUrl);
-        if (!csrfOk) return csrfRejected();
+        const post = await adminPost(request);
+        if (post instanceof Response) return post;
+        const { admin } = post;
         const server = registry.byId(params.id);
         if (!server) return notFound();
         const test = await testServerConnection(gateway, ctx.logger, server, admin.identity.principal.id);

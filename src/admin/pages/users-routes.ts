@@ -2,25 +2,27 @@ import { Elysia } from "elysia";
 import type { z } from "zod";
 import { UserDetailPage, type UserDetailProps } from "../../../views/admin/users-detail.tsx";
 import { UsersListPage, type UsersListProps } from "../../../views/admin/users-list.tsx";
-import { recordAdminChange } from "../../audit/security-events/admin-change.ts";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
-import type { clientIp } from "../../http/client-ip.ts";
-import { sameOriginRequest } from "../../identity/browser-auth.ts";
 import { publicUser } from "../../identity/user-service.ts";
 import type { UserRow } from "../../identity/user-store.ts";
 import type { OAuthServer } from "../../oauth/server.ts";
 import { PortalService, type RequestOrigin, revokePersonalToken } from "../../portal/service.ts";
 import { htmlResponse } from "../../web/html.ts";
-import { csrfRejected, readBrowserForm } from "../../web/pages.ts";
 import { passwordRulesText } from "../../web/setup-service.ts";
 import { DEFAULT_PAGE_SIZE } from "../api/list-query.ts";
 import { createUserSchema, patchUserSchema, type UserPatch } from "../api/user-schema.ts";
 import { changeUser } from "../user-changes.ts";
-import { type AdminPageIdentity, adminPageGuard } from "./guard.ts";
+import {
+  type AdminPageIdentity,
+  adminFormPost,
+  adminPageGuard,
+  type RequestServer,
+  recordPageChange,
+} from "./guard.ts";
 import { userDetailData } from "./users-data.ts";
 
-type Server = Parameters<typeof clientIp>[1];
+type Server = RequestServer;
 type UserParams = { id: string };
 
 const NO_PARSE = { parse: "none" } as const;
@@ -49,37 +51,7 @@ export function adminUserPages(ctx: AppContext, gateway: Gateway, oauth: OAuthSe
     userAgent: request.headers.get("user-agent")?.slice(0, 300) ?? null,
   });
 
-  /** An admin's POST: admin checked (login / 403), form read, CSRF token and Origin checked. */
-  const adminPost = async (
-    request: Request,
-  ): Promise<{ admin: AdminPageIdentity; fields: Record<string, string> } | Response> => {
-    const admin = await guard(request);
-    if (admin instanceof Response) return admin;
-    const form = await readBrowserForm(ctx, request);
-    if (!form.ok) return form.response;
-    const { _csrf, ...fields } = form.value;
-    const csrfOk =
-      ctx.browserSessions.checkCsrf(admin.identity.session, _csrf) &&
-      sameOriginRequest(request, ctx.config.publicUrl);
-    if (!csrfOk) return csrfRejected();
-    return { admin, fields };
-  };
-
-  /** Records the `admin_change` of a page action that succeeded, as the JSON API does for its calls. */
-  const recordChange = (
-    admin: AdminPageIdentity,
-    request: Request,
-    server: Server,
-    params: unknown,
-    fields: Record<string, string>,
-    before: unknown,
-    after: unknown,
-  ) =>
-    recordAdminChange(
-      ctx,
-      { admin: admin.identity.principal, request, server, params, body: fields, before, after },
-      new Response(null, { status: 200 }),
-    );
+  const adminPost = adminFormPost(ctx);
 
   const listPage = async (
     admin: AdminPageIdentity,
@@ -157,7 +129,13 @@ export function adminUserPages(ctx: AppContext, gateway: Gateway, oauth: OAuthSe
       const outcome = await act(user, fields, admin, request, server, params);
       if ("error" in outcome) return detailPage(admin, user, outcome.status, { errors: [outcome.error] });
       const after = ctx.users.byId(user.id);
-      await recordChange(admin, request, server, params, fields, before, after && publicUser(after));
+      await recordPageChange(
+        ctx,
+        admin,
+        { request, server, params: params, fields },
+        before,
+        after && publicUser(after),
+      );
       return detailPage(admin, after ?? user, 200, { notice: outcome.notice });
     };
   };
@@ -225,7 +203,7 @@ export function adminUserPages(ctx: AppContext, gateway: Gateway, oauth: OAuthSe
         }
         ctx.logger.info({ userId: result.user.id, by: admin.identity.principal.id }, "user created");
         const created = publicUser(result.user);
-        await recordChange(admin, request, server, {}, fields, undefined, created);
+        await recordPageChange(ctx, admin, { request, server, params: {}, fields }, undefined, created);
         return detailPage(admin, result.user, 201, { notice: `User ${result.user.username} created.` });
       },
       NO_PARSE,
