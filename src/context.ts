@@ -1,8 +1,11 @@
+import type { DestinationStream } from "pino";
 import { ActivityDispatcher } from "./audit/activity/dispatcher.ts";
 import { SecurityEventDispatcher } from "./audit/security-events/dispatcher.ts";
 import { SecurityEventLog } from "./audit/security-events/log.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config/load.ts";
+import { livePasswordPolicy } from "./config/runtime/live-views.ts";
+import { RuntimeSettings } from "./config/runtime/service.ts";
 import { generateEncryptionKey, SecretBox } from "./crypto/encryption.ts";
 import { randomToken } from "./crypto/random.ts";
 import { readOrCreateSecretFile } from "./crypto/secret-files.ts";
@@ -12,6 +15,7 @@ import { BrowserSessionStore } from "./identity/browser-sessions.ts";
 import { UserService } from "./identity/user-service.ts";
 import { UserStore } from "./identity/user-store.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { type AppLogs, createAppLogs } from "./logs/app-logs.ts";
 import { AccessTokenService } from "./oauth/access-tokens.ts";
 import { BearerAuthenticator } from "./oauth/bearer.ts";
 import { KeyStore } from "./oauth/keys.ts";
@@ -29,6 +33,8 @@ export interface AppContext {
   config: Config;
   db: Db;
   logger: Logger;
+  /** The application log besides stdout: the recent lines in memory, their live streams, the daily files (src/logs). */
+  logs: AppLogs;
   clock: Clock;
   keys: KeyStore;
   secretBox: SecretBox;
@@ -42,6 +48,8 @@ export interface AppContext {
   browserSessions: BrowserSessionStore;
   /** Per-IP and per-user rate limits, the sign-in lockout, the trusted proxies (src/policy/rate-limits). */
   rateLimits: RateLimits;
+  /** The settings an admin changes at run time, written into `config` (src/config/runtime). */
+  runtimeSettings: RuntimeSettings;
   /** The resource URIs the gateway serves (aggregate and per-server). */
   resources: ResourceCatalog;
   /** Where every security event is recorded (src/audit/security-events/types.ts). */
@@ -59,22 +67,37 @@ export interface AppContext {
 
 export interface ContextOptions {
   clock?: Clock;
+  /** A logger of the caller's: then nothing reaches the ring or the log files. */
   logger?: Logger;
+  /** Where the logger writes instead of stdout (tests); the ring and the files get the lines too. */
+  logDestination?: DestinationStream;
   resolveHost?: (host: string) => Promise<string[]>;
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logs = createAppLogs(config, clock, (path, error) => {
+    // Told from inside a log write: the warning waits for it to finish (the file is off by then).
+    queueMicrotask(() =>
+      logger.warn(
+        { path, err: error instanceof Error ? error.message : String(error) },
+        "cannot write the log file: lines go to stdout only until the next day's file",
+      ),
+    );
+  });
+  const logger = options.logger ?? createLogger(config.logLevel, options.logDestination, logs.sinks);
   const db = openDatabase(config.sqliteFile, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
   applyMigrations(db);
+  // Before anything reads the config: values an admin stored apply where no start source sets one.
+  const runtimeSettings = new RuntimeSettings(config, db, clock, logger);
 
   const keys = await KeyStore.load({
     dataDir: config.dataDir,
     algorithm: config.jwtAlgorithm,
     hmacSecret: config.jwtSecretKey,
     now: clock.now(),
-    retiredKeyGraceMs: config.accessTokenMinutes * 60_000 + config.clockSkewSeconds * 1000,
+    // Read at each rotation: the access-token lifetime is a runtime setting.
+    retiredKeyGraceMs: () => config.accessTokenMinutes * 60_000 + config.clockSkewSeconds * 1000,
   });
   const encryptionKey =
     config.encryptionKey ??
@@ -84,18 +107,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     config.sessionSecret ??
     readOrCreateSecretFile(config.dataDir, SESSION_SECRET_FILE, () => randomToken(48));
 
-  const users = new UserService(
-    new UserStore(db),
-    {
-      minLength: config.passwordMinLength,
-      requireUppercase: config.passwordRequireUppercase,
-      requireLowercase: config.passwordRequireLowercase,
-      requireDigit: config.passwordRequireDigit,
-      requireSpecial: config.passwordRequireSpecial,
-      passphraseMinLength: config.passwordPassphraseMinLength,
-    },
-    clock,
-  );
+  const users = new UserService(new UserStore(db), livePasswordPolicy(config), clock);
   const accessTokens = new AccessTokenService(
     keys,
     config.publicUrl,
@@ -106,6 +118,9 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const resources = new ResourceCatalog(config.publicUrl);
   resources.addServerLookup((name) => Object.hasOwn(config.mcpServices, name));
   const closers: (() => void | Promise<void>)[] = [];
+  // Live log streams end with the gateway; the day's log file is closed last.
+  closers.push(() => logs.files?.close());
+  closers.push(() => logs.streams.closeAll());
   const securityEvents = new SecurityEventDispatcher(clock, logger);
   const securityLog = new SecurityEventLog(db, securityEvents, logger, clock, {
     queueMax: config.securityLogQueueMax,
@@ -133,6 +148,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     config,
     db,
     logger,
+    logs,
     clock,
     keys,
     secretBox,
@@ -144,6 +160,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
     personalTokens,
     browserSessions: new BrowserSessionStore(db, clock, sessionSecret, config.adminSessionHours * 3_600_000),
     rateLimits: new RateLimits(config, clock, db),
+    runtimeSettings,
     resources,
     securityEvents,
     securityLog,

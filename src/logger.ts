@@ -51,8 +51,45 @@ export function censor(value: unknown, path: string[]): unknown {
   return CENSOR;
 }
 
-/** JSON logs on stdout (no worker transports: they do not run inside a compiled executable). */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+/** A destination that takes each finished (serialized, redacted) line besides the main one. */
+export interface LogSink {
+  write(line: string): void;
+}
+
+/**
+ * Writes each line to the main destination (stdout), then to the sinks (the in-memory ring, the
+ * daily files: src/logs). In-process, like pino's multistream, but it keeps the main destination's
+ * `flush(cb)` (multistream has none), which the shutdown waits on. The sinks never throw.
+ */
+class TeeDestination implements DestinationStream {
+  constructor(
+    private readonly main: DestinationStream,
+    private readonly sinks: LogSink[],
+  ) {}
+
+  write(line: string): void {
+    this.main.write(line);
+    for (const sink of this.sinks) sink.write(line);
+  }
+
+  flush(callback: (error?: Error) => void): void {
+    const { flush } = this.main as { flush?: (cb: (error?: Error) => void) => void };
+    if (typeof flush === "function") flush.call(this.main, callback);
+    else callback();
+  }
+
+  flushSync(): void {
+    const { flushSync } = this.main as { flushSync?: () => void };
+    if (typeof flushSync === "function") flushSync.call(this.main);
+  }
+}
+
+/**
+ * JSON logs on stdout (no worker transports: they do not run inside a compiled executable), and the
+ * same lines, already redacted, to each of `sinks`.
+ */
+export function createLogger(level: string, destination?: DestinationStream, sinks: LogSink[] = []): Logger {
+  const main = destination ?? pino.destination({ dest: 1, sync: false });
   return pino(
     {
       level,
@@ -61,6 +98,6 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       redact: { paths: REDACT_PATHS, censor },
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    sinks.length === 0 ? main : new TeeDestination(main, sinks),
   );
 }

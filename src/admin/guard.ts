@@ -7,6 +7,7 @@ import { json, jsonError } from "../http/errors.ts";
 import { browserIdentity, sameOriginRequest } from "../identity/browser-auth.ts";
 import type { Principal } from "../identity/user-service.ts";
 import { wwwAuthenticate } from "../oauth/bearer.ts";
+import { withSchemas } from "./api/openapi-schemas.ts";
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -103,7 +104,7 @@ export function adminJsonHandler<S extends z.ZodType, Params = Record<string, st
   handle: (admin: Principal, body: z.output<S>, params: Params) => Reply,
   options: { before?: (params: Params) => Response | undefined } & AdminAudit<Params> = {},
 ) {
-  return async ({ request, params, server }: AdminCall<Params>): Promise<Response> => {
+  const handler = async ({ request, params, server }: AdminCall<Params>): Promise<Response> => {
     const admin = await requireAdmin(ctx, request);
     if (admin instanceof Response) return admin;
     const refused = options.before?.(params);
@@ -120,6 +121,7 @@ export function adminJsonHandler<S extends z.ZodType, Params = Record<string, st
     );
     return response;
   };
+  return withSchemas(handler, { body: schema });
 }
 
 /**

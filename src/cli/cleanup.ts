@@ -7,11 +7,13 @@ import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from ".
 
 export const cleanupCommand: Command = {
   name: "cleanup",
-  summary: "delete MCP activity and security events past their retention",
+  summary: "delete MCP activity, security events and log files past their retention",
   usage: `Usage: authmcp-gateway cleanup [--env-file FILE] [--config FILE]
 
-Deletes stored MCP activity rows older than ACTIVITY_RETENTION_DAYS and security events older than
-SECURITY_EVENT_RETENTION_DAYS, and prints how many. \`start\` runs the same cleanup at start and every
+Deletes stored MCP activity rows older than ACTIVITY_RETENTION_DAYS, security events older than
+SECURITY_EVENT_RETENTION_DAYS and, when LOG_DIR is set, the daily log files in it
+(authmcp-gateway-YYYY-MM-DD.log, nothing else) whose day ended more than LOG_RETENTION_DAYS ago,
+and prints how many. \`start\` runs the same cleanup at start and every
 RETENTION_CLEANUP_INTERVAL_SECONDS; this command is for a cron job or a one-off run. Safe to run while
 the gateway runs (SQLite WAL).
 
@@ -34,7 +36,10 @@ ${CONFIG_FLAGS_HELP}
       const when = (ms: number) => new Date(ms).toISOString();
       io.stdout(
         `deleted ${result.activityDeleted} MCP activity rows recorded before ${when(result.activityBefore)} (ACTIVITY_RETENTION_DAYS=${config.activityRetentionDays})\n` +
-          `deleted ${result.securityEventsDeleted} security events recorded before ${when(result.securityEventsBefore)} (SECURITY_EVENT_RETENTION_DAYS=${config.securityEventRetentionDays})\n`,
+          `deleted ${result.securityEventsDeleted} security events recorded before ${when(result.securityEventsBefore)} (SECURITY_EVENT_RETENTION_DAYS=${config.securityEventRetentionDays})\n` +
+          (ctx.logs.files === undefined
+            ? "no log files to delete: LOG_DIR is not set\n"
+            : `deleted ${result.logFilesDeleted} log files from ${ctx.logs.files.dir} whose day ended before ${when(result.logFilesBefore)} (LOG_RETENTION_DAYS=${config.logRetentionDays})\n`),
       );
       return 0;
     } finally {

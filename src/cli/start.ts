@@ -92,6 +92,7 @@ ${CONFIG_FLAGS_HELP}
     ctx.logger.info({ signal }, "stopping");
     // Open activity streams never end by themselves and app.stop() waits for every open request.
     app.decorator.activity.streams.closeAll();
+    ctx.logs.streams.closeAll();
     await app.stop();
     await ctx.close();
     return 0;

@@ -27,6 +27,11 @@ export type Config = Omit<SettingValues, "publicUrl"> & {
   oauthClients: Record<string, OAuthClientConfig>;
   /** Upstream identity providers from the config file (`oauth_providers`), by slug. */
   oauthProviders: Record<string, ProviderFields>;
+  /**
+   * Where each setting's value came from; a key not listed has its default. The runtime settings
+   * (src/config/runtime) refuse to change a value fixed here and add "admin" for their own.
+   */
+  settingSources: Partial<Record<SettingKey, SettingSource>>;
 };
 
 /** Values given on the command line; they win over every other source. */
@@ -50,7 +55,13 @@ export class ConfigError extends Error {
 }
 
 /** Where a value came from, as problem lines name it: files with their path. */
-type Source = "command line" | "environment" | `env file ${string}` | `config file ${string}` | "default";
+export type SettingSource =
+  | "command line"
+  | "environment"
+  | `env file ${string}`
+  | `config file ${string}`
+  | "default";
+type Source = SettingSource;
 interface Candidate {
   value: unknown;
   source: Source;
@@ -185,11 +196,13 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
   }
 
   const values: Record<string, unknown> = {};
+  const settingSources: Partial<Record<SettingKey, SettingSource>> = {};
   for (const [key, spec] of Object.entries(settings) as [SettingKey, SettingSpec][]) {
     const candidate = candidates.get(key);
     const result = spec.schema.safeParse(candidate?.value);
     if (result.success) {
       values[key] = result.data;
+      if (candidate) settingSources[key] = candidate.source;
       continue;
     }
     const where = candidate ? `${candidate.label === spec.env ? spec.env : `${candidate.label}`}` : spec.env;
@@ -253,6 +266,7 @@ export function loadConfig(input: LoadInput): { config: Config; warnings: string
     mcpServices: services.success ? services.data : {},
     oauthClients: oauthClients.success ? oauthClients.data : {},
     oauthProviders: oauthProviders.success ? oauthProviders.data : {},
+    settingSources,
   };
   return { config, warnings };
 }

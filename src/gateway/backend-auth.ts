@@ -12,6 +12,16 @@ interface CachedToken {
   expiresAt: number;
 }
 
+/** How a server's client-credentials token fetches went, for the admin's backend-tokens page. */
+export interface TokenFetchRecord {
+  /** Unix ms of the last token fetched. */
+  lastRefreshAt?: number;
+  /** The last fetch that failed (after its retries): the error as the token endpoint gave it, no secret. */
+  lastError?: { message: string; at: number };
+  /** Whether the latest fetch is the one that failed. */
+  failing: boolean;
+}
+
 /**
  * The person has no usable upstream token for an `upstream_user_token` backend (never signed in
  * with the provider, or its refresh token was refused upstream): the call fails and tells them
@@ -56,6 +66,7 @@ export class BackendAuth {
   private readonly inflight = new Map<string, Promise<CachedToken>>();
   /** Headers of static credentials (none, headers, bearer), once decrypted. */
   private readonly fixed = new Map<string, Record<string, string>>();
+  private readonly fetches = new Map<string, TokenFetchRecord>();
   private userTokens: UserTokenSource | undefined;
 
   constructor(
@@ -68,6 +79,7 @@ export class BackendAuth {
       this.tokens.delete(id);
       this.inflight.delete(id);
       this.fixed.delete(id);
+      this.fetches.delete(id);
     });
   }
 
@@ -147,6 +159,11 @@ export class BackendAuth {
     return this.tokens.get(serverId)?.expiresAt;
   }
 
+  /** The last token fetched and the last failure, for the admin; undefined before the first fetch. */
+  fetchRecord(serverId: string): TokenFetchRecord | undefined {
+    return this.fetches.get(serverId);
+  }
+
   private async fetchWithRetry(serverId: string): Promise<CachedToken> {
     const credential = await this.registry.credential(serverId);
     if (credential.kind !== "client_credentials")
@@ -158,16 +175,36 @@ export class BackendAuth {
       try {
         const token = await this.fetchToken(credential);
         this.tokens.set(serverId, token);
+        this.fetches.set(serverId, {
+          ...this.fetches.get(serverId),
+          lastRefreshAt: this.clock.now(),
+          failing: false,
+        });
         return token;
       } catch (error) {
         lastError = error;
         this.logger.warn(
-          { serverId, attempt: attempt + 1, err: error instanceof Error ? error.message : String(error) },
+          {
+            serverId,
+            attempt: attempt + 1,
+            err: withoutSecret(error instanceof Error ? error.message : String(error), credential),
+          },
           "backend token fetch failed",
         );
       }
     }
-    throw lastError instanceof Error ? lastError : new Error("backend token fetch failed");
+    const failure = new Error(
+      withoutSecret(
+        lastError instanceof Error ? lastError.message : "backend token fetch failed",
+        credential,
+      ),
+    );
+    this.fetches.set(serverId, {
+      ...this.fetches.get(serverId),
+      lastError: { message: failure.message, at: this.clock.now() },
+      failing: true,
+    });
+    throw failure;
   }
 
   private async fetchToken(
@@ -175,9 +212,7 @@ export class BackendAuth {
   ): Promise<CachedToken> {
     const body = new URLSearchParams({ grant_type: "client_credentials" });
     if (credential.scope) body.set("scope", credential.scope);
-    const basic = Buffer.from(
-      `${encodeURIComponent(credential.clientId)}:${encodeURIComponent(credential.clientSecret)}`,
-    ).toString("base64");
+    const basic = basicCredentials(credential);
     const address = await this.options.addressGuard.verdict(credential.tokenUrl);
     if (address.problem !== undefined) throw new Error(`token endpoint address refused: ${address.problem}`);
     const response = await fetch(credential.tokenUrl, {
@@ -198,7 +233,8 @@ export class BackendAuth {
         `token endpoint answered ${response.status} with a redirect; redirects are not followed: fix the token URL`,
       );
     }
-    if (!response.ok) throw new Error(`token endpoint answered ${response.status}`);
+    if (!response.ok)
+      throw new Error(`token endpoint answered ${response.status}${await oauthError(response)}`);
     const json = (await response.json()) as { access_token?: unknown; expires_in?: unknown };
     if (typeof json.access_token !== "string" || json.access_token.length === 0) {
       throw new Error("token endpoint answered without access_token");
@@ -211,4 +247,46 @@ export class BackendAuth {
       expiresAt: expiresIn === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + expiresIn * 1000,
     };
   }
+}
+
+/** RFC 6749 §5.2's characters for `error` and `error_description`: printable ASCII without `"` and `\\`. */
+const OAUTH_ERROR_TEXT = /^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/;
+
+/**
+ * The token endpoint's own words for a refusal (RFC 6749 §5.2), e.g. `: invalid_client (bad
+ * secret)`, so the admin sees why; empty when the body is no such error object. Text outside the
+ * RFC's character set is left out rather than shown.
+ */
+async function oauthError(response: Response): Promise<string> {
+  const body = (await response.json().catch(() => undefined)) as
+    | { error?: unknown; error_description?: unknown }
+    | undefined;
+  const text = (value: unknown) =>
+    typeof value === "string" && OAUTH_ERROR_TEXT.test(value) ? value : undefined;
+  const error = text(body?.error);
+  if (error === undefined) return "";
+  const description = text(body?.error_description);
+  return description === undefined ? `: ${error}` : `: ${error} (${description})`;
+}
+
+/**
+ * A message that a token endpoint could have built from what it was sent: the client secret never
+ * shows, neither as sent in the Basic header (URL-encoded, then base64) nor as it is.
+ */
+function withoutSecret(
+  message: string,
+  credential: Extract<BackendCredential, { kind: "client_credentials" }>,
+): string {
+  const secret = credential.clientSecret;
+  if (secret.length === 0) return message;
+  const encoded = encodeURIComponent(secret);
+  const basic = basicCredentials(credential);
+  return [basic, encoded, secret].reduce((text, form) => text.replaceAll(form, "********"), message);
+}
+
+/** The value of the token request's `Authorization: Basic …` (RFC 6749 §2.3.1). */
+function basicCredentials(credential: Extract<BackendCredential, { kind: "client_credentials" }>): string {
+  return Buffer.from(
+    `${encodeURIComponent(credential.clientId)}:${encodeURIComponent(credential.clientSecret)}`,
+  ).toString("base64");
 }

@@ -11,6 +11,7 @@ import { BackendAuth } from "./backend-auth.ts";
 import { CachedBearer } from "./bearer-cache.ts";
 import { HealthMonitor } from "./health.ts";
 import { LegacySseBridge } from "./legacy-sse/bridge.ts";
+import { OpenStreams } from "./open-streams.ts";
 import { McpProxy } from "./proxy.ts";
 import { configId, ServerRegistry } from "./registry.ts";
 import { RegistryStore } from "./registry-store.ts";
@@ -37,6 +38,8 @@ export interface Gateway {
   addressGuard: BackendAddressGuard;
   /** Tool-definition pinning per server (src/audit/pinning). */
   pinning: ToolPinning;
+  /** SSE answers open to clients on both endpoints (the `/metrics` gauge). */
+  sseStreams: OpenStreams;
   /** Starts periodic backend health checks (called by `start`, not in tests); stopped on close. */
   startHealthChecks(): void;
 }
@@ -102,6 +105,7 @@ export function createGateway(ctx: AppContext): Gateway {
     intervalMs: config.healthCheckIntervalMs,
     degradedMs: config.healthDegradedMs,
   });
+  const sseStreams = new OpenStreams();
   const legacy = new LegacySseBridge(sessions, ctx.clock, ctx.logger, {
     maxSessions: config.legacySseMaxSessions,
     maxSessionsPerUser: config.legacySseMaxSessionsPerUser,
@@ -109,6 +113,7 @@ export function createGateway(ctx: AppContext): Gateway {
     maxBacklog: config.legacySseBacklog,
     maxMessageBytes: config.legacySseMaxMessageBytes,
     sseKeepAliveMs: config.sseKeepAliveMs,
+    sseStreams,
   });
   ctx.onClose(() => legacy.closeAll());
   registry.onChange((id) => legacy.closeServer(id));
@@ -118,6 +123,7 @@ export function createGateway(ctx: AppContext): Gateway {
     idleMs: config.mcpSessionTtlMs,
     maxBacklog: config.stdioBacklog,
     sseKeepAliveMs: config.sseKeepAliveMs,
+    sseStreams,
   });
   // Registered before the others' close: run last, after the sessions using the processes ended.
   ctx.onClose(() => stdio.closeAll());
@@ -160,6 +166,7 @@ export function createGateway(ctx: AppContext): Gateway {
       activity: ctx.activity,
       clientIp: (request) => ctx.rateLimits.requestIp(request),
       securityEvents: ctx.securityEvents,
+      sseStreams,
     },
     {
       publicUrl: config.publicUrl,
@@ -188,6 +195,8 @@ export function createGateway(ctx: AppContext): Gateway {
       activity: ctx.activity,
       securityEvents: ctx.securityEvents,
       pinning,
+      sseStreams,
+      upstreamWatch,
     },
     {
       publicUrl: config.publicUrl,
@@ -201,6 +210,7 @@ export function createGateway(ctx: AppContext): Gateway {
       sessionMaxPerUser: config.aggregateSessionMaxPerUser,
       eventBuffer: config.aggregateEventBuffer,
       pageSize: config.aggregatePageSize,
+      listGzipMinBytes: config.aggregateListGzipMinBytes,
       catalogStaleMs: config.healthCheckIntervalMs,
     },
   );
@@ -223,6 +233,7 @@ export function createGateway(ctx: AppContext): Gateway {
     aggregate,
     addressGuard,
     pinning,
+    sseStreams,
     startHealthChecks: () => {
       if (started) return;
       started = true;

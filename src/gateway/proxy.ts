@@ -25,6 +25,7 @@ import {
 import { type BackendAuth, SignInAgain } from "./backend-auth.ts";
 import type { CachedBearer } from "./bearer-cache.ts";
 import type { LegacySseBridge } from "./legacy-sse/bridge.ts";
+import type { OpenStreams } from "./open-streams.ts";
 import type { ServerRegistry } from "./registry.ts";
 import { rpcError } from "./rpc-error.ts";
 import type { SessionStore } from "./sessions.ts";
@@ -90,6 +91,8 @@ export interface ProxyDeps {
   clientIp: (request: Request) => string;
   /** Tool-definition pinning (src/audit/pinning); undefined: none. */
   pinning?: ToolPinning;
+  /** Counts the backend SSE answers open to clients (the `/metrics` gauge); none when absent. */
+  sseStreams?: OpenStreams;
 }
 
 type JsonRpcId = string | number | null;
@@ -419,10 +422,11 @@ export class McpProxy {
       headers.set("Cache-Control", "no-cache");
       headers.set("X-Accel-Buffering", "no");
       headers.delete("content-length");
-      return new Response(withSseKeepAlive(upstream.body, this.options.sseKeepAliveMs), {
-        status,
-        headers,
+      const stream = withSseKeepAlive(upstream.body, this.options.sseKeepAliveMs, {
+        streams: this.deps.sseStreams,
+        opening: method === "GET",
       });
+      return new Response(stream, { status, headers });
     }
     return upstream;
   }

@@ -1,4 +1,7 @@
+import type { OpenStreams } from "./open-streams.ts";
+
 const KEEPALIVE = new TextEncoder().encode(": keep-alive\n\n");
+const OPENING = new TextEncoder().encode(": stream open\n\n");
 const LF = 10;
 const CR = 13;
 
@@ -11,8 +14,19 @@ const CR = 13;
 export function withSseKeepAlive(
   body: ReadableStream<Uint8Array>,
   intervalMs: number,
+  extras: {
+    /** Counts the stream while it is open (the `/metrics` gauge). */
+    streams?: OpenStreams;
+    /**
+     * Send a comment at once: the answer's headers leave with the first bytes, and a backend's
+     * GET stream may have nothing to say for a long time (the client's fetch would wait for the
+     * first keep-alive).
+     */
+    opening?: boolean;
+  } = {},
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
+  const ended = extras.streams?.opened();
   let tail: number[] = [];
   let lastWrite = performance.now();
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -28,11 +42,13 @@ export function withSseKeepAlive(
   const finish = () => {
     closed = true;
     if (timer !== undefined) clearInterval(timer);
+    ended?.();
   };
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        if (extras.opening) controller.enqueue(OPENING);
         timer = setInterval(
           () => {
             if (closed || !atBoundary()) return;

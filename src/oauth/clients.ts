@@ -37,7 +37,8 @@ export class ClientService {
 
   constructor(
     private readonly store: ClientStore,
-    private readonly cimd: CimdFetcher | undefined,
+    /** The metadata-document fetcher while OAUTH_CIMD_ENABLED (read per lookup: a runtime setting). */
+    private readonly cimd: () => CimdFetcher | undefined,
     private readonly clock: Clock,
     /** Every scope some resource accepts: what a client may register for. */
     private readonly knownScopes: () => Set<string>,
@@ -167,8 +168,9 @@ export class ClientService {
 
   /** The client behind a client_id: a registered one, or a fetched metadata document. */
   async find(clientId: string): Promise<{ ok: true; client: OAuthClient } | { ok: false; reason: string }> {
-    if (this.cimd && looksLikeCimd(clientId)) {
-      const result = await this.cimd.resolve(clientId);
+    const cimd = this.cimd();
+    if (cimd && looksLikeCimd(clientId)) {
+      const result = await cimd.resolve(clientId);
       return result.ok ? result : { ok: false, reason: `client metadata document refused: ${result.reason}` };
     }
     const client = this.store.find(clientId);

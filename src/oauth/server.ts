@@ -17,19 +17,19 @@ export interface OAuthServer {
 export function createOAuthServer(ctx: AppContext): OAuthServer {
   const { config, db, clock } = ctx;
   const clientStore = new ClientStore(db);
-  const cimd = config.oauthCimdEnabled
-    ? new CimdFetcher(clock, {
-        timeoutMs: config.oauthCimdTimeoutMs,
-        maxBytes: config.oauthCimdMaxBytes,
-        cacheMaxSeconds: config.oauthCimdCacheMaxSeconds,
-        cacheEntries: config.oauthCimdCacheEntries,
-        negativeCacheSeconds: config.oauthCimdNegativeCacheSeconds,
-        maxConcurrentFetches: config.oauthCimdMaxConcurrentFetches,
-        maxConcurrentFetchesPerHost: config.oauthCimdMaxConcurrentFetchesPerHost,
-        allowedHosts: config.oauthCimdAllowedHosts,
-        ca: config.oauthCimdCaFile ? readFileSync(config.oauthCimdCaFile, "utf8") : undefined,
-      })
-    : undefined;
+  // Built even when off: OAUTH_CIMD_ENABLED is a runtime setting, read on every lookup below.
+  const cimdFetcher = new CimdFetcher(clock, {
+    timeoutMs: config.oauthCimdTimeoutMs,
+    maxBytes: config.oauthCimdMaxBytes,
+    cacheMaxSeconds: config.oauthCimdCacheMaxSeconds,
+    cacheEntries: config.oauthCimdCacheEntries,
+    negativeCacheSeconds: config.oauthCimdNegativeCacheSeconds,
+    maxConcurrentFetches: config.oauthCimdMaxConcurrentFetches,
+    maxConcurrentFetchesPerHost: config.oauthCimdMaxConcurrentFetchesPerHost,
+    allowedHosts: config.oauthCimdAllowedHosts,
+    ca: config.oauthCimdCaFile ? readFileSync(config.oauthCimdCaFile, "utf8") : undefined,
+  });
+  const cimd = () => (config.oauthCimdEnabled ? cimdFetcher : undefined);
   const clients = new ClientService(clientStore, cimd, clock, () => ctx.resources.knownScopes());
   for (const problem of clients.syncConfigClients(config.oauthClients)) {
     ctx.logger.error({ problem }, "a pre-registered OAuth client of the config file was skipped");

@@ -9,6 +9,9 @@ import { networkListSchema } from "./network-schema.ts";
 import type { NetworkSubject } from "./network-store.ts";
 
 const NO_PARSE = { parse: "none" } as const;
+/** A route's one-line summary for the OpenAPI document (src/admin/api/openapi-document.ts). */
+const doc = (summary: string) => ({ detail: { summary } });
+const noParse = (summary: string) => ({ ...NO_PARSE, ...doc(summary) });
 
 const listBody = z.strictObject({ networks: networkListSchema });
 
@@ -66,13 +69,37 @@ export function networkApiRoutes(ctx: AppContext, gateway: Gateway) {
     );
 
   return new Elysia({ name: "admin-api-networks" })
-    .get("/admin/api/mcp-servers/:id/allowed-networks", read("server"))
-    .put("/admin/api/mcp-servers/:id/allowed-networks", write("server"), NO_PARSE)
-    .delete("/admin/api/mcp-servers/:id/allowed-networks", remove("server"), NO_PARSE)
-    .get("/admin/api/users/:id/allowed-networks", read("user"))
-    .put("/admin/api/users/:id/allowed-networks", write("user"), NO_PARSE)
-    .delete("/admin/api/users/:id/allowed-networks", remove("user"), NO_PARSE)
-    .get("/admin/api/groups/:id/allowed-networks", read("group"))
-    .put("/admin/api/groups/:id/allowed-networks", write("group"), NO_PARSE)
-    .delete("/admin/api/groups/:id/allowed-networks", remove("group"), NO_PARSE);
+    .get("/admin/api/mcp-servers/:id/allowed-networks", read("server"), doc("A server's network allow-list"))
+    .put(
+      "/admin/api/mcp-servers/:id/allowed-networks",
+      write("server"),
+      noParse("Set a server's network allow-list (an empty list removes it)"),
+    )
+    .delete(
+      "/admin/api/mcp-servers/:id/allowed-networks",
+      remove("server"),
+      noParse("Remove a server's network allow-list"),
+    )
+    .get("/admin/api/users/:id/allowed-networks", read("user"), doc("A user's network allow-list"))
+    .put(
+      "/admin/api/users/:id/allowed-networks",
+      write("user"),
+      noParse("Set a user's network allow-list (an empty list removes it)"),
+    )
+    .delete(
+      "/admin/api/users/:id/allowed-networks",
+      remove("user"),
+      noParse("Remove a user's network allow-list"),
+    )
+    .get("/admin/api/groups/:id/allowed-networks", read("group"), doc("A group's network allow-list"))
+    .put(
+      "/admin/api/groups/:id/allowed-networks",
+      write("group"),
+      noParse("Set a group's network allow-list (an empty list removes it)"),
+    )
+    .delete(
+      "/admin/api/groups/:id/allowed-networks",
+      remove("group"),
+      noParse("Remove a group's network allow-list"),
+    );
 }

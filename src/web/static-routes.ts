@@ -4,6 +4,7 @@ import activityJsPath from "../../static/activity.js" with { type: "file" };
 import appCssPath from "../../static/app.css" with { type: "file" };
 import appJsPath from "../../static/app.js" with { type: "file" };
 import faviconPath from "../../static/favicon.svg" with { type: "file" };
+import liveRowsJsPath from "../../static/live-rows.js" with { type: "file" };
 import { HTMX_VERSION } from "../../views/layout.tsx";
 import type { AppContext } from "../context.ts";
 
@@ -27,6 +28,7 @@ function staticFiles(): ReadonlyMap<string, StaticFile> {
     ["app.css", { path: appCssPath, type: "text/css; charset=utf-8" }],
     ["app.js", { path: appJsPath, type: "text/javascript; charset=utf-8" }],
     ["favicon.svg", { path: faviconPath, type: "image/svg+xml" }],
+    ["live-rows.js", { path: liveRowsJsPath, type: "text/javascript; charset=utf-8" }],
     ["htmx.min.js", { path: htmxPath, type: "text/javascript; charset=utf-8", version: HTMX_VERSION }],
   ]);
 }

@@ -148,7 +148,10 @@ describe("history", () => {
     expect(html).not.toContain("<img src=x");
     expect(html).not.toContain("<script>alert(1)");
     expect(html).not.toContain("<b>srv</b>");
-    expect(parseElements(html, "main script").map((s) => s.src)).toEqual(["/static/activity.js"]);
+    expect(parseElements(html, "main script").map((s) => s.src)).toEqual([
+      "/static/live-rows.js",
+      "/static/activity.js",
+    ]);
     expect(texts(html, "#activity-history-table td.activity-server")[2]).toBe(HOSTILE_SERVER);
     // The hostile server name is also an option of the server filter, as text.
     const filtered = await getPage(

@@ -48,8 +48,17 @@ describe("generated settings documentation", () => {
     const file = join(tmpdir(), `env-example-${process.pid}.env`);
     await Bun.write(file, uncommented);
     try {
-      const loaded = loadConfig({ env: {}, cwd: "/tmp", cli: { envFile: file } }).config;
-      const defaults = loadConfig({ env: {}, cwd: "/tmp", cli: { envFile: "/dev/null" } }).config;
+      // Every value is the default; only where it came from (settingSources: the file) differs.
+      const { settingSources: _fromFile, ...loaded } = loadConfig({
+        env: {},
+        cwd: "/tmp",
+        cli: { envFile: file },
+      }).config;
+      const { settingSources: _none, ...defaults } = loadConfig({
+        env: {},
+        cwd: "/tmp",
+        cli: { envFile: "/dev/null" },
+      }).config;
       expect(loaded).toEqual(defaults);
     } finally {
       await Bun.file(file).delete();

@@ -5,7 +5,6 @@ import { Writable } from "node:stream";
 import { createApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { type AppContext, createContext } from "../../src/context.ts";
-import { createLogger } from "../../src/logger.ts";
 import { FakeClock } from "./clock.ts";
 
 export interface TestGateway {
@@ -62,7 +61,8 @@ export async function testGateway(
   const clock = options.clock ?? new FakeClock();
   const ctx = await createContext(config, {
     clock,
-    logger: createLogger(config.logLevel, sink),
+    // The same logger as `start` (the in-memory ring and LOG_DIR's files too), writing to `logs`.
+    logDestination: sink,
     resolveHost: options.resolveHost,
   });
   const app = createApp(ctx);

@@ -99,7 +99,7 @@ function Filters({ filters, servers }: { filters: ActivityPageFilters; servers: 
 }
 
 /**
- * The live list: hidden until /static/activity.js shows it (it needs the script). The stream URL
+ * The live list: hidden until /static/live-rows.js shows it (it needs the script). The stream URL
  * carries the same filters as the history, so both lists show the same kind of rows.
  */
 function Live({ filters, maxRows }: { filters: ActivityPageFilters; maxRows: number }) {
@@ -108,6 +108,11 @@ function Live({ filters, maxRows }: { filters: ActivityPageFilters; maxRows: num
       class="card activity-live"
       id="activity-live"
       aria-label="Live activity"
+      data-live-rows
+      data-pause="activity-pause"
+      data-event="activity"
+      data-noun="request"
+      data-nouns="requests"
       data-stream={`/admin/activity/stream${activityQueryString(filters)}`}
       data-max-rows={String(maxRows)}
       hidden
@@ -208,6 +213,7 @@ export function ActivityPage({
       <Filters filters={filters} servers={servers} />
       <Live filters={filters} maxRows={liveMaxRows} />
       <History filters={filters} history={history} />
+      <script src="/static/live-rows.js" defer></script>
       <script src="/static/activity.js" defer></script>
     </AdminShell>
   );

@@ -161,7 +161,8 @@ function SecurityEvents({ events, now }: { events: DashboardSecurityEvent[]; now
         </div>
       )}
       <p class="hint">
-        The full log, with filters: <code>GET /admin/api/security-logs</code>.
+        <a href="/admin/security">All security events, with filters →</a> (also{" "}
+        <code>GET /admin/api/security-logs</code>).
       </p>
     </section>
   );

@@ -2,6 +2,8 @@ import type { ConnectionTest } from "../../src/admin/pages/servers-test.ts";
 import type { ServerHealth } from "../../src/gateway/health.ts";
 import type { McpServer } from "../../src/gateway/types.ts";
 import { when } from "../portal/shell.tsx";
+import { DiscoveredPlaceholder } from "./servers-discovered.tsx";
+import { ServerGrants, type ServerGrantsProps } from "./servers-grants.tsx";
 import { HealthText, serverTarget } from "./servers-list.tsx";
 import { AdminShell } from "./shell.tsx";
 
@@ -12,6 +14,9 @@ export interface ServerDetailProps {
   health: ServerHealth;
   /** The outcome of "Test connection", on the page its POST answers. */
   test?: ConnectionTest;
+  /** What a page action did. */
+  notice?: string;
+  grants: Pick<ServerGrantsProps, "grants" | "toolNames" | "values" | "errors">;
 }
 
 function TestResult({ test }: { test: ConnectionTest }) {
@@ -60,7 +65,16 @@ function TestResult({ test }: { test: ConnectionTest }) {
 }
 
 /** `/admin/servers/{id}`: one server's settings (its credential only by kind), health and a connection test. */
-export function ServerDetailPage({ username, csrfToken, server, health, test }: ServerDetailProps) {
+export function ServerDetailPage({
+  username,
+  csrfToken,
+  server,
+  health,
+  test,
+  notice,
+  grants,
+}: ServerDetailProps) {
+  const base = `/admin/servers/${encodeURIComponent(server.id)}`;
   return (
     <AdminShell
       title={`Server ${server.name}`}
@@ -71,6 +85,13 @@ export function ServerDetailPage({ username, csrfToken, server, health, test }: 
       <p>
         <a href="/admin/servers">← All servers</a>
       </p>
+      {notice ? (
+        <p class="notice" role="status" safe>
+          {notice}
+        </p>
+      ) : (
+        ""
+      )}
       <section class="card" aria-labelledby="settings">
         <h2 id="settings">Settings</h2>
         <dl class="facts">
@@ -119,6 +140,21 @@ export function ServerDetailPage({ username, csrfToken, server, health, test }: 
           <dt>Managed by</dt>
           <dd>{server.managedBy === "config" ? "the config file" : "the admin API"}</dd>
         </dl>
+        {server.managedBy === "config" ? (
+          <p class="hint">
+            This server comes from the config file (mcp_services): it is changed there, not here, so it cannot
+            be edited or deleted in the admin.
+          </p>
+        ) : (
+          <div class="actions server-actions">
+            <a class="button" href={`${base}/edit`}>
+              Edit
+            </a>
+            <a class="button danger" href={`${base}/delete`}>
+              Delete…
+            </a>
+          </div>
+        )}
       </section>
       <section class="card" aria-labelledby="health">
         <h2 id="health">Health</h2>
@@ -144,12 +180,32 @@ export function ServerDetailPage({ username, csrfToken, server, health, test }: 
           Runs initialize and tools/list against the backend as the gateway does: with its credential, through
           the backend address rules, within its timeout.
         </p>
-        <form method="post" action={`/admin/servers/${encodeURIComponent(server.id)}/test`} class="inline">
+        {/* With htmx the result replaces only its own part of the page, with progress shown meanwhile;
+            without script the form posts and the whole page comes back with the result. */}
+        <form
+          method="post"
+          action={`${base}/test`}
+          class="inline"
+          hx-post={`${base}/test`}
+          hx-select="#test-result"
+          hx-target="#test-result"
+          hx-swap="outerHTML"
+          hx-indicator="find .htmx-indicator"
+          hx-disabled-elt="find button"
+        >
           <input type="hidden" name="_csrf" value={csrfToken} />
-          <button type="submit">Test connection</button>
+          <button type="submit">Test connection</button>{" "}
+          <span class="htmx-indicator" role="status">
+            Connecting…
+          </span>
         </form>
-        {test ? <TestResult test={test} /> : ""}
+        <div id="test-result">{test ? <TestResult test={test} /> : ""}</div>
       </section>
+      <section class="card" aria-labelledby="discovered-title">
+        <h2 id="discovered-title">Tools, resources and prompts</h2>
+        <DiscoveredPlaceholder server={server} />
+      </section>
+      <ServerGrants csrfToken={csrfToken} server={server} {...grants} />
     </AdminShell>
   );
 }

@@ -11,6 +11,8 @@ export interface ServersListProps {
   username: string;
   csrfToken: string;
   servers: ServerListEntry[];
+  /** What a page action did (a server deleted). */
+  notice?: string;
 }
 
 /** Where a server is reached: its URL, or the command a stdio server runs. */
@@ -31,9 +33,21 @@ export function HealthText({ health }: { health: ServerHealth }) {
 }
 
 /** `/admin/servers`: every backend MCP server with how it is reached and its latest health. */
-export function ServersListPage({ username, csrfToken, servers }: ServersListProps) {
+export function ServersListPage({ username, csrfToken, servers, notice }: ServersListProps) {
   return (
     <AdminShell title="MCP servers" current="/admin/servers" username={username} csrfToken={csrfToken}>
+      {notice ? (
+        <p class="notice" role="status" safe>
+          {notice}
+        </p>
+      ) : (
+        ""
+      )}
+      <p class="actions server-actions">
+        <a class="button" href="/admin/servers/new">
+          Add a server
+        </a>
+      </p>
       {servers.length === 0 ? (
         <p class="muted">No MCP server is configured.</p>
       ) : (

@@ -9,11 +9,15 @@ export const ADMIN_PAGES = [
   { path: "/admin/", label: "Dashboard" },
   { path: "/admin/users", label: "Users" },
   { path: "/admin/servers", label: "MCP servers" },
+  { path: "/admin/backend-tokens", label: "Backend tokens" },
   { path: "/admin/clients", label: "OAuth clients" },
   { path: "/admin/security", label: "Security events" },
   { path: "/admin/activity", label: "MCP activity" },
+  { path: "/admin/api-test", label: "API test" },
   { path: "/admin/audit", label: "Security audit" },
   { path: "/admin/pinning", label: "Tool pinning" },
+  { path: "/admin/settings", label: "Settings" },
+  { path: "/admin/logs", label: "Logs" },
 ] as const;
 
 export type AdminPath = (typeof ADMIN_PAGES)[number]["path"];

@@ -1,3 +1,4 @@
+import type { Children } from "@kitajs/html";
 import type { UserRow } from "../../src/identity/user-store.ts";
 import type { PersonalToken } from "../../src/portal/personal-tokens.ts";
 import type { ConnectedApplication } from "../../src/portal/service.ts";
@@ -65,6 +66,82 @@ function ActionForm({
         {label}
       </button>
     </form>
+  );
+}
+
+/** A grant's tool rule in words. */
+function toolRule(grant: UserGrantView): string {
+  const only = grant.allowedTools === null ? "all" : `only ${grant.allowedTools.join(", ")}`;
+  return grant.deniedTools.length > 0 ? `${only}; never ${grant.deniedTools.join(", ")}` : only;
+}
+
+interface RevocableRow {
+  /** Written as the row's `data-token` (the tokens' id). */
+  key?: string;
+  /** Text cells, escaped. */
+  cells: string[];
+  /** The row's button (a POST with the CSRF token), if it has one. */
+  action?: { path: string; label: string; fields?: Record<string, string> };
+}
+
+/** A card listing what a user holds (grants, applications, tokens, sessions), each with its revoke button. */
+function RevocableList(props: {
+  id: string;
+  title: string;
+  empty: string;
+  /** Shown under the title (markup the caller wrote, not data). */
+  children?: Children;
+  headings: string[];
+  rows: RevocableRow[];
+  csrfToken: string;
+}) {
+  return (
+    <section class="card" aria-labelledby={props.id}>
+      <h2 id={props.id} safe>
+        {props.title}
+      </h2>
+      {props.children}
+      {props.rows.length === 0 ? (
+        <p class="muted" safe>
+          {props.empty}
+        </p>
+      ) : (
+        <table class="list">
+          <thead>
+            <tr>
+              {props.headings.map((heading) => (
+                <th scope="col" safe>
+                  {heading}
+                </th>
+              ))}
+              <th scope="col"></th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((row) => (
+              <tr data-token={row.key}>
+                {row.cells.map((cell) => (
+                  <td safe>{cell}</td>
+                ))}
+                <td>
+                  {row.action ? (
+                    <ActionForm
+                      action={row.action.path}
+                      csrfToken={props.csrfToken}
+                      label={row.action.label}
+                      danger
+                      fields={row.action.fields}
+                    />
+                  ) : (
+                    ""
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
@@ -197,157 +274,74 @@ export function UserDetailPage(props: UserDetailProps) {
         )}
       </section>
 
-      <section class="card" aria-labelledby="grants">
-        <h2 id="grants">Servers granted to this user</h2>
+      <RevocableList
+        id="grants"
+        title="Servers granted to this user"
+        empty="No direct grants."
+        headings={["Server", "Tools"]}
+        rows={props.grants.map((grant) => ({
+          cells: [grant.serverName, toolRule(grant)],
+          action: { path: `${base}/grants/${grant.id}/revoke`, label: "Revoke" },
+        }))}
+        csrfToken={csrfToken}
+      >
         <p class="hint">
           Grants to the user's groups are not shown here:{" "}
           <code>GET /admin/api/mcp-servers/{"{id}"}/grants</code> lists every grant of a server.
         </p>
-        {props.grants.length === 0 ? (
-          <p class="muted">No direct grants.</p>
-        ) : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Tools</th>
-                <th scope="col"></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.grants.map((grant) => (
-                <tr>
-                  <td safe>{grant.serverName}</td>
-                  <td safe>
-                    {`${grant.allowedTools === null ? "all" : `only ${grant.allowedTools.join(", ")}`}${grant.deniedTools.length > 0 ? `; never ${grant.deniedTools.join(", ")}` : ""}`}
-                  </td>
-                  <td>
-                    <ActionForm
-                      action={`${base}/grants/${grant.id}/revoke`}
-                      csrfToken={csrfToken}
-                      label="Revoke"
-                      danger
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      </RevocableList>
 
-      <section class="card" aria-labelledby="applications">
-        <h2 id="applications">Connected applications</h2>
-        {props.applications.length === 0 ? (
-          <p class="muted">None.</p>
-        ) : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Application</th>
-                <th scope="col">Resources</th>
-                <th scope="col">Since</th>
-                <th scope="col"></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.applications.map((app) => (
-                <tr>
-                  <td safe>{app.name}</td>
-                  <td safe>{app.resources.join(", ")}</td>
-                  <td safe>{when(app.since)}</td>
-                  <td>
-                    <ActionForm
-                      action={`${base}/applications/revoke`}
-                      csrfToken={csrfToken}
-                      label="Revoke"
-                      danger
-                      fields={{ client_id: app.clientId }}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RevocableList
+        id="applications"
+        title="Connected applications"
+        empty="None."
+        headings={["Application", "Resources", "Since"]}
+        rows={props.applications.map((app) => ({
+          cells: [app.name, app.resources.join(", "), when(app.since)],
+          action: {
+            path: `${base}/applications/revoke`,
+            label: "Revoke",
+            fields: { client_id: app.clientId },
+          },
+        }))}
+        csrfToken={csrfToken}
+      />
 
-      <section class="card" aria-labelledby="tokens">
-        <h2 id="tokens">Personal access tokens</h2>
-        {props.tokens.length === 0 ? (
-          <p class="muted">None.</p>
-        ) : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Servers</th>
-                <th scope="col">Status</th>
-                <th scope="col">Expires</th>
-                <th scope="col"></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.tokens.map((token) => (
-                <tr data-token={token.id}>
-                  <td safe>{token.name}</td>
-                  <td safe>{token.servers === null ? "all" : token.servers.join(", ")}</td>
-                  <td safe>{tokenStatus(token, now)}</td>
-                  <td safe>{token.expiresAt === null ? "never" : when(token.expiresAt)}</td>
-                  <td>
-                    {tokenStatus(token, now) === "active" ? (
-                      <ActionForm
-                        action={`${base}/tokens/${token.id}/revoke`}
-                        csrfToken={csrfToken}
-                        label="Revoke"
-                        danger
-                      />
-                    ) : (
-                      ""
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RevocableList
+        id="tokens"
+        title="Personal access tokens"
+        empty="None."
+        headings={["Name", "Servers", "Status", "Expires"]}
+        rows={props.tokens.map((token) => {
+          const status = tokenStatus(token, now);
+          return {
+            key: token.id,
+            cells: [
+              token.name,
+              token.servers === null ? "all" : token.servers.join(", "),
+              status,
+              token.expiresAt === null ? "never" : when(token.expiresAt),
+            ],
+            action:
+              status === "active"
+                ? { path: `${base}/tokens/${token.id}/revoke`, label: "Revoke" }
+                : undefined,
+          };
+        })}
+        csrfToken={csrfToken}
+      />
 
-      <section class="card" aria-labelledby="sessions">
-        <h2 id="sessions">Browser sessions</h2>
-        {props.sessions.length === 0 ? (
-          <p class="muted">None.</p>
-        ) : (
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col">Browser</th>
-                <th scope="col">Started</th>
-                <th scope="col">Expires</th>
-                <th scope="col"></th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.sessions.map((session) => (
-                <tr>
-                  <td safe>{session.userAgent ?? "unknown"}</td>
-                  <td safe>{when(session.createdAt)}</td>
-                  <td safe>{when(session.expiresAt)}</td>
-                  <td>
-                    <ActionForm
-                      action={`${base}/sessions/revoke`}
-                      csrfToken={csrfToken}
-                      label="End"
-                      danger
-                      fields={{ session: session.idHash }}
-                    />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <RevocableList
+        id="sessions"
+        title="Browser sessions"
+        empty="None."
+        headings={["Browser", "Started", "Expires"]}
+        rows={props.sessions.map((session) => ({
+          cells: [session.userAgent ?? "unknown", when(session.createdAt), when(session.expiresAt)],
+          action: { path: `${base}/sessions/revoke`, label: "End", fields: { session: session.idHash } },
+        }))}
+        csrfToken={csrfToken}
+      />
     </AdminShell>
   );
 }

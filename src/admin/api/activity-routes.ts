@@ -8,6 +8,7 @@ import { type BodyResult, parseParams, validate } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { adminHandler } from "../guard.ts";
 import { DEFAULT_PAGE_SIZE } from "./list-query.ts";
+import { withSchemas } from "./openapi-schemas.ts";
 
 const OUTCOMES = ["ok", "error", "denied", "rate_limited"] as const;
 
@@ -114,6 +115,26 @@ export function activityApiRoutes(ctx: AppContext, activity: ActivityModule) {
     return activity.streams.respond(request, filterOf(query.value), activityView);
   });
   return new Elysia({ name: "admin-api-mcp-activity" })
-    .get("/admin/api/mcp-activity", list)
-    .get("/admin/api/mcp-activity/stream", stream);
+    .get("/admin/api/mcp-activity", withSchemas(list, { query: listQuery }), {
+      detail: {
+        summary: "Stored MCP activity rows, newest first, with filters and pages",
+        responses: {
+          "404": {
+            description: "not_stored: MCP activity is not stored (MCP_LOG_DB_ENABLED=false)",
+            content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+          },
+        },
+      },
+    })
+    .get("/admin/api/mcp-activity/stream", withSchemas(stream, { query: streamQuery }), {
+      detail: {
+        summary: "Live MCP activity as server-sent events, with the same filters",
+        responses: {
+          "200": {
+            description: "An event stream: each new activity row passing the filters, as JSON",
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+        },
+      },
+    });
 }

@@ -10,6 +10,8 @@ import { backendUrlShapeProblem } from "../../gateway/url-guard.ts";
 import { readText } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { adminHandler, adminJsonHandler, type IdParams, notFound } from "../guard.ts";
+import { prepareServerAudit } from "../pages/audit-run.ts";
+import { withSchemas } from "./openapi-schemas.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 
@@ -53,41 +55,23 @@ export function auditApiRoutes(ctx: AppContext, gateway: Gateway) {
         const otherToolNames = gateway.pinning.otherServersToolNames(sameUrl);
         return json(await auditServer(body.url, options({ token: body.token, otherToolNames })));
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Run the MCP security audit on a URL (with an optional token)" } },
     )
     .post(
       "/admin/api/mcp-servers/:id/audit",
       adminHandler(ctx, async (admin, { id }: IdParams) => {
         const server = gateway.registry.byId(id);
         if (!server) return notFound("server");
-        if (server.transport !== "streamable-http") {
-          return jsonError(
-            400,
-            "invalid_request",
-            "transport: only Streamable HTTP servers can be audited by URL",
-          );
-        }
-        let credential: Record<string, string>;
-        try {
-          credential = await gateway.backendAuth.headers(server.id);
-        } catch {
-          return jsonError(
-            502,
-            "credential_unavailable",
-            "the server's backend credential could not be obtained",
-          );
-        }
+        const prepared = await prepareServerAudit(ctx, gateway, server);
+        if (!prepared.ok)
+          return jsonError(prepared.status, prepared.code ?? "invalid_request", prepared.error);
         ctx.logger.info({ serverId: id, by: admin.id }, "mcp security audit run");
-        const report = await auditServer(
-          server.url,
-          options({
-            credentialHeaders: Object.keys(credential).length > 0 ? credential : undefined,
-            otherToolNames: gateway.pinning.otherServersToolNames((serverId) => serverId === server.id),
-          }),
-        );
-        return json({ server_id: server.id, ...report });
+        return json(await prepared.run(() => {}));
       }),
-      NO_PARSE,
+      {
+        ...NO_PARSE,
+        detail: { summary: "Run the MCP security audit on a registered server, with its backend credential" },
+      },
     )
     .get(
       "/admin/api/mcp-servers/:id/pinning",
@@ -95,6 +79,11 @@ export function auditApiRoutes(ctx: AppContext, gateway: Gateway) {
         if (!gateway.registry.byId(id)) return notFound("server");
         return json(gateway.pinning.view(id));
       }),
+      {
+        detail: {
+          summary: "A server's tool-definition pinning: mode, approved definitions, pending differences",
+        },
+      },
     )
     .put(
       "/admin/api/mcp-servers/:id/pinning",
@@ -108,7 +97,7 @@ export function auditApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { before: ({ id }) => (gateway.registry.byId(id) ? undefined : notFound("server")) },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Set a server's tool-definition pinning mode" } },
     )
     .post(
       "/admin/api/mcp-servers/:id/check-tools",
@@ -133,45 +122,59 @@ export function auditApiRoutes(ctx: AppContext, gateway: Gateway) {
         }
         return json(gateway.pinning.view(server.id));
       }),
-      NO_PARSE,
+      {
+        ...NO_PARSE,
+        detail: {
+          summary:
+            "Compare a server's current tool definitions with the approved ones now (approves nothing)",
+        },
+      },
     )
     .post(
       "/admin/api/mcp-servers/:id/approve-tools",
-      adminHandler(ctx, async (admin, { id }: IdParams, request) => {
-        const server = gateway.registry.byId(id);
-        if (!server) return notFound("server");
-        const text = await readText(request, ctx.config.maxBodyBytes);
-        if (!text.ok) return text.response;
-        let body: z.output<typeof approveSchema>;
-        try {
-          const parsed = approveSchema.safeParse(text.value.trim() === "" ? {} : JSON.parse(text.value));
-          if (!parsed.success)
-            return jsonError(400, "invalid_request", parsed.error.issues[0]?.message ?? "invalid body");
-          body = parsed.data;
-        } catch {
-          return jsonError(400, "invalid_request", "expected a JSON body");
-        }
-        const approval = await approveCurrentDefinitions(
-          ctx.config,
-          gateway,
-          server,
-          admin.id,
-          body.accept_critical === true,
-        );
-        if (!approval.ok) {
-          return jsonError(
-            502,
-            "backend_unavailable",
-            `the server's definitions could not be fetched: ${approval.error}`,
+      withSchemas(
+        adminHandler(ctx, async (admin, { id }: IdParams, request) => {
+          const server = gateway.registry.byId(id);
+          if (!server) return notFound("server");
+          const text = await readText(request, ctx.config.maxBodyBytes);
+          if (!text.ok) return text.response;
+          let body: z.output<typeof approveSchema>;
+          try {
+            const parsed = approveSchema.safeParse(text.value.trim() === "" ? {} : JSON.parse(text.value));
+            if (!parsed.success)
+              return jsonError(400, "invalid_request", parsed.error.issues[0]?.message ?? "invalid body");
+            body = parsed.data;
+          } catch {
+            return jsonError(400, "invalid_request", "expected a JSON body");
+          }
+          const approval = await approveCurrentDefinitions(
+            ctx.config,
+            gateway,
+            server,
+            admin.id,
+            body.accept_critical === true,
           );
-        }
-        const result = approval.result;
-        ctx.logger.info(
-          { serverId: id, by: admin.id, approved: result.approved.length, withheld: result.withheld.length },
-          "tool definitions approved",
-        );
-        return json({ ...result, pinning: gateway.pinning.view(server.id) });
-      }),
-      NO_PARSE,
+          if (!approval.ok) {
+            return jsonError(
+              502,
+              "backend_unavailable",
+              `the server's definitions could not be fetched: ${approval.error}`,
+            );
+          }
+          const result = approval.result;
+          ctx.logger.info(
+            {
+              serverId: id,
+              by: admin.id,
+              approved: result.approved.length,
+              withheld: result.withheld.length,
+            },
+            "tool definitions approved",
+          );
+          return json({ ...result, pinning: gateway.pinning.view(server.id) });
+        }),
+        { body: approveSchema, bodyOptional: true },
+      ),
+      { ...NO_PARSE, detail: { summary: "Approve a server's current tool definitions" } },
     );
 }

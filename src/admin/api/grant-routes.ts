@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import type { Grant } from "../../policy/access-policy.ts";
+import { addServerGrant, removeServerGrant } from "../grant-input.ts";
 import { adminHandler, adminJsonHandler, type IdParams, noContent, notFound } from "../guard.ts";
 import { createGrantSchema } from "./policy-schema.ts";
 
@@ -21,7 +22,7 @@ export const grantView = (grant: Grant) => ({
 
 /** The JSON admin API of a server's grants to users and groups; a change applies to the next request. */
 export function grantApiRoutes(ctx: AppContext, gateway: Gateway) {
-  const { registry, groups, policy } = gateway;
+  const { registry, policy } = gateway;
 
   /** 404 "no such server" unless the grants' server exists. */
   const serverMissing = ({ id }: IdParams) => (registry.byId(id) ? undefined : notFound("server"));
@@ -34,6 +35,7 @@ export function grantApiRoutes(ctx: AppContext, gateway: Gateway) {
         (_admin, params: IdParams) =>
           serverMissing(params) ?? json({ grants: policy.grantsOf(params.id).map(grantView) }),
       ),
+      { detail: { summary: "List a server's grants to users and groups" } },
     )
     .post(
       BASE,
@@ -41,46 +43,30 @@ export function grantApiRoutes(ctx: AppContext, gateway: Gateway) {
         ctx,
         createGrantSchema,
         (admin, body, { id }: IdParams) => {
-          const { user_id, group_id, allowed_tools, denied_tools } = body;
-          const principalType = user_id !== undefined ? "user" : "group";
-          const principalId = (user_id ?? group_id) as string;
-          if (principalType === "user" && !ctx.users.principal(principalId)) {
-            return jsonError(404, "not_found", "user_id: no such user");
+          const added = addServerGrant(ctx, gateway, id, body);
+          if (!added.ok) {
+            const message = added.field ? `${added.field}: ${added.message}` : added.message;
+            return jsonError(added.status, added.status === 404 ? "not_found" : "conflict", message);
           }
-          if (principalType === "group" && !groups.byId(principalId)) {
-            return jsonError(404, "not_found", "group_id: no such group");
-          }
-          const existing = policy.grantFor(id, principalType, principalId);
-          if (existing) {
-            return jsonError(
-              409,
-              "conflict",
-              `this ${principalType} already has grant ${existing.id} on this server; delete it first`,
-            );
-          }
-          const grant = policy.addGrant({
-            serverId: id,
-            principalType,
-            principalId,
-            allowedTools: allowed_tools ?? null,
-            deniedTools: denied_tools ?? [],
-          });
+          const { grant } = added;
           ctx.logger.info({ serverId: id, grantId: grant.id, by: admin.id }, "server granted");
           return json(grantView(grant), 201);
         },
         { before: serverMissing },
       ),
-      NO_PARSE,
+      {
+        ...NO_PARSE,
+        detail: { summary: "Grant a server to a user or a group, with allowed or denied tools" },
+      },
     )
     .delete(
       `${BASE}/:grantId`,
       adminHandler(ctx, (admin, { id, grantId }: { id: string; grantId: string }) => {
-        const grant = policy.grant(grantId);
-        if (!grant || grant.serverId !== id) return notFound("grant");
-        policy.removeGrant(grant.id);
+        const grant = removeServerGrant(gateway, id, grantId);
+        if (!grant) return notFound("grant");
         ctx.logger.info({ serverId: id, grantId: grant.id, by: admin.id }, "server grant revoked");
         return noContent();
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Revoke a grant" } },
     );
 }

@@ -42,6 +42,7 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
     .get(
       BASE,
       adminPageHandler(ctx, "groups", (q, limit, offset) => groups.page(q, limit, offset), view),
+      { detail: { summary: "List groups (search, pages)" } },
     )
     .post(
       BASE,
@@ -51,11 +52,12 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
         ctx.logger.info({ groupId: result.group.id, by: admin.id }, "group created");
         return json(detail(result.group), 201);
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Create a group" } },
     )
     .get(
       `${BASE}/:id`,
       adminItemHandler(ctx, (id) => groups.byId(id), detail, "group"),
+      { detail: { summary: "Read a group with its members" } },
     )
     .patch(
       `${BASE}/:id`,
@@ -72,7 +74,7 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: groupSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Rename a group or change its description" } },
     )
     .delete(
       `${BASE}/:id`,
@@ -86,7 +88,7 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: groupSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Delete a group" } },
     )
     .put(
       `${BASE}/:id/members/:userId`,
@@ -101,7 +103,7 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: groupSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Add a user to a group" } },
     )
     .delete(
       `${BASE}/:id/members/:userId`,
@@ -117,6 +119,6 @@ export function groupApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: groupSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Remove a user from a group" } },
     );
 }

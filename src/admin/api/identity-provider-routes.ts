@@ -62,6 +62,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
     .get(
       BASE,
       adminHandler(ctx, () => json({ items: upstream.all().map((p) => view(p.slug)) })),
+      { detail: { summary: "List upstream identity providers (client secrets never shown)" } },
     )
     .post(
       BASE,
@@ -72,7 +73,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         changed(admin, "identity provider created", slug);
         return json(view(slug), 201);
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Add an upstream identity provider" } },
     )
     .get(
       `${BASE}/:id`,
@@ -80,6 +81,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         const item = view(id);
         return item ? json(item) : notFound("identity provider");
       }),
+      { detail: { summary: "Read an upstream identity provider" } },
     )
     .put(
       `${BASE}/:id`,
@@ -101,7 +103,10 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
                 : notFound("identity provider"),
         },
       ),
-      NO_PARSE,
+      {
+        ...NO_PARSE,
+        detail: { summary: "Change an upstream identity provider (no client_secret keeps the stored one)" },
+      },
     )
     .delete(
       `${BASE}/:id`,
@@ -111,7 +116,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         changed(admin, "identity provider deleted", id);
         return noContent();
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Delete an upstream identity provider" } },
     )
     .get(
       "/admin/api/mcp-servers/:id/identity-providers",
@@ -120,6 +125,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         if (!server) return notFound("server");
         return json({ identity_providers: upstream.serverLists.of(server) ?? null });
       }),
+      { detail: { summary: "The identity providers whose users may use a server" } },
     )
     .put(
       "/admin/api/mcp-servers/:id/identity-providers",
@@ -138,7 +144,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         },
         { before: ({ id }) => serverRefusal(id) },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Set the identity providers whose users may use a server" } },
     )
     .delete(
       "/admin/api/mcp-servers/:id/identity-providers",
@@ -154,7 +160,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         });
         return noContent();
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Remove a server's list of identity providers" } },
     )
     .get(
       "/admin/api/users/:id/identities",
@@ -162,6 +168,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         if (!ctx.users.byId(id)) return notFound("user");
         return json({ items: upstream.identities.ofUser(id).map(identityView) });
       }),
+      { detail: { summary: "A user's linked upstream identities" } },
     )
     .delete(
       "/admin/api/users/:id/identities/:provider/:subject",
@@ -177,7 +184,7 @@ export function identityProviderApiRoutes(ctx: AppContext, upstream: UpstreamIde
         });
         return noContent();
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Unlink an upstream identity from a user" } },
     );
 }
 

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { type BodyResult, parseParams, validate } from "../../http/body.ts";
 import { json } from "../../http/errors.ts";
 import { adminHandler } from "../guard.ts";
+import { withSchemas } from "./openapi-schemas.ts";
 
 const count = (max: number) =>
   z
@@ -54,11 +55,12 @@ export function adminPageHandler<Row>(
   page: (q: string | undefined, limit: number, offset: number) => { rows: Row[]; total: number },
   render: (row: Row) => unknown,
 ) {
-  return adminHandler(ctx, (_admin, _params, request) => {
+  const handler = adminHandler(ctx, (_admin, _params, request) => {
     const query = readListQuery(request);
     if (!query.ok) return query.response;
     const { q, limit, offset } = query.value;
     const found = page(q, limit, offset);
     return json({ [key]: found.rows.map(render), total: found.total, limit, offset });
   });
+  return withSchemas(handler, { query: listQuerySchema });
 }

@@ -43,7 +43,9 @@ export function personalTokenApiRoutes(ctx: AppContext) {
   };
 
   return new Elysia({ name: "admin-api-personal-tokens" })
-    .get(BASE, adminPageHandler(ctx, "personal_tokens", page, render))
+    .get(BASE, adminPageHandler(ctx, "personal_tokens", page, render), {
+      detail: { summary: "List every user's personal access tokens (q: a username or user id)" },
+    })
     .delete(
       `${BASE}/:id`,
       adminHandler(ctx, (admin, { id }: IdParams, request) => {
@@ -53,6 +55,6 @@ export function personalTokenApiRoutes(ctx: AppContext) {
         });
         return revoked ? noContent() : notFound("personal access token");
       }),
-      { parse: "none" },
+      { parse: "none", detail: { summary: "Revoke a personal access token" } },
     );
 }

@@ -12,6 +12,7 @@ import { parseParams, validate } from "../../http/body.ts";
 import { json, jsonError } from "../../http/errors.ts";
 import { adminHandler } from "../guard.ts";
 import { DEFAULT_PAGE_SIZE } from "./list-query.ts";
+import { withSchemas } from "./openapi-schemas.ts";
 
 const BASE = "/admin/api/security-logs";
 
@@ -126,35 +127,39 @@ function render(event: StoredSecurityEvent) {
  * (`from` inclusive, `to` exclusive, as the activity API), paginated like the other admin lists (`limit`, `offset`).
  */
 export function securityLogApiRoutes(ctx: AppContext) {
+  const list = adminHandler(ctx, (_admin, _params, request) => {
+    const params = parseParams(new URL(request.url).searchParams);
+    if (!params.ok) return params.response;
+    const unknown = Object.keys(params.value).find((key) => !PARAMETERS.includes(key));
+    if (unknown !== undefined) {
+      return jsonError(
+        400,
+        "invalid_request",
+        `unknown parameter ${JSON.stringify(unknown.slice(0, 64))}; expected ${PARAMETERS.join(", ")}`,
+      );
+    }
+    const parsed = validate(querySchema, params.value);
+    if (!parsed.ok) return parsed.response;
+    const query = parsed.value;
+    const filter: SecurityEventFilter = {
+      types: query.type,
+      severities: severities(query),
+      userId: query.user,
+      clientId: query.client,
+      ip: query.ip,
+      from: query.from,
+      to: query.to,
+    };
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const offset = query.offset ?? 0;
+    const page = ctx.securityLog.page(filter, limit, offset);
+    return json({ events: page.rows.map(render), total: page.total, limit, offset });
+  });
   return new Elysia({ name: "admin-api-security-logs" }).get(
     BASE,
-    adminHandler(ctx, (_admin, _params, request) => {
-      const params = parseParams(new URL(request.url).searchParams);
-      if (!params.ok) return params.response;
-      const unknown = Object.keys(params.value).find((key) => !PARAMETERS.includes(key));
-      if (unknown !== undefined) {
-        return jsonError(
-          400,
-          "invalid_request",
-          `unknown parameter ${JSON.stringify(unknown.slice(0, 64))}; expected ${PARAMETERS.join(", ")}`,
-        );
-      }
-      const parsed = validate(querySchema, params.value);
-      if (!parsed.ok) return parsed.response;
-      const query = parsed.value;
-      const filter: SecurityEventFilter = {
-        types: query.type,
-        severities: severities(query),
-        userId: query.user,
-        clientId: query.client,
-        ip: query.ip,
-        from: query.from,
-        to: query.to,
-      };
-      const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-      const offset = query.offset ?? 0;
-      const page = ctx.securityLog.page(filter, limit, offset);
-      return json({ events: page.rows.map(render), total: page.total, limit, offset });
-    }),
+    withSchemas(list, { query: querySchema }),
+    {
+      detail: { summary: "Stored security events, newest first, with filters and pages" },
+    },
   );
 }

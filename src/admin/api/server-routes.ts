@@ -13,8 +13,10 @@ import {
   noContent,
   notFound,
 } from "../guard.ts";
+import { serverInputProblem } from "../server-input.ts";
 import { createServerSchema, patchServerSchema, toServerInput } from "./server-schema.ts";
-import { commandProblem, stdioView } from "./stdio-view.ts";
+import { serverToolApiRoutes } from "./server-tool-routes.ts";
+import { stdioView } from "./stdio-view.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 const BASE = "/admin/api/mcp-servers";
@@ -23,7 +25,7 @@ type UserParams = { id: string; userId: string };
 
 /** The JSON admin API of backend servers. Credentials are write-only: shown as a kind and "configured". */
 export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
-  const { registry, health, backendAuth, addressGuard } = gateway;
+  const { registry, health, backendAuth } = gateway;
 
   const view = (server: McpServer) => {
     const expiry = backendAuth.tokenExpiry(server.id);
@@ -63,29 +65,10 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     return server ? view(server) : undefined;
   };
 
-  const jwtProblem = (input: Partial<ServerInput>): Response | undefined =>
-    input.userContext === "jwt" && ctx.keys.signingKey().alg === "HS256"
-      ? jsonError(
-          400,
-          "invalid_request",
-          "user_context: a signed assertion needs JWT_ALGORITHM ES256 or RS256 (HS256 has no public key)",
-        )
-      : undefined;
-
-  /** Where the backend and token URLs lead, resolved now: a 400 naming the field, or undefined. */
-  const addressProblem = async (input: Partial<ServerInput>): Promise<Response | undefined> => {
-    const targets: [string, string | undefined][] = [
-      ["url", input.url],
-      [
-        "credential.token_url",
-        input.credential?.kind === "client_credentials" ? input.credential.tokenUrl : undefined,
-      ],
-    ];
-    for (const [field, url] of targets) {
-      const problem = url === undefined ? undefined : await addressGuard.problemOnSave(url);
-      if (problem) return jsonError(400, "invalid_request", `${field}: ${problem}`);
-    }
-    return undefined;
+  /** The shared checks beyond the schema (src/admin/server-input.ts), as a 400 naming the field. */
+  const inputProblem = async (input: Partial<ServerInput>): Promise<Response | undefined> => {
+    const problem = await serverInputProblem(ctx, gateway, input);
+    return problem ? jsonError(400, "invalid_request", `${problem.field}: ${problem.message}`) : undefined;
   };
 
   const fail = (result: { status: number; field?: string; message: string }) =>
@@ -96,15 +79,17 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
     );
 
   return new Elysia({ name: "admin-api-servers" })
+    .use(serverToolApiRoutes(ctx, gateway))
     .get(
       BASE,
       adminHandler(ctx, () => json({ servers: registry.list().map(view) })),
+      { detail: { summary: "List MCP servers with their health (credentials masked)" } },
     )
     .post(
       BASE,
       adminJsonHandler(ctx, createServerSchema, async (admin, body) => {
         const input = toServerInput(body) as ServerInput;
-        const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
+        const problem = await inputProblem(input);
         if (problem) return problem;
         const result = await registry.create(input);
         if (!result.ok) return fail(result);
@@ -119,11 +104,12 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         ctx.logger.info({ serverId: result.server.id, by: admin.id }, "mcp server created");
         return json(view(result.server), 201);
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Register an MCP server" } },
     )
     .get(
       `${BASE}/:id`,
       adminItemHandler(ctx, (id) => registry.byId(id), view, "server"),
+      { detail: { summary: "Read an MCP server (credentials masked)" } },
     )
     .patch(
       `${BASE}/:id`,
@@ -132,7 +118,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         patchServerSchema,
         async (admin, body, { id }: IdParams) => {
           const input = toServerInput(body);
-          const problem = jwtProblem(input) ?? (await addressProblem(input)) ?? (await commandProblem(input));
+          const problem = await inputProblem(input);
           if (problem) return problem;
           const result = await registry.update(id, input);
           if (!result.ok) return fail(result);
@@ -144,7 +130,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: serverSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Change an MCP server (config-file servers are read-only)" } },
     )
     .delete(
       `${BASE}/:id`,
@@ -158,7 +144,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: serverSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Delete an MCP server" } },
     )
     .put(
       `${BASE}/:id/users/:userId`,
@@ -168,7 +154,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         gateway.policy.grantUser(id, userId);
         return json({ server_id: id, user_id: userId });
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Let a user use a server" } },
     )
     .delete(
       `${BASE}/:id/users/:userId`,
@@ -177,30 +163,7 @@ export function serverApiRoutes(ctx: AppContext, gateway: Gateway) {
         gateway.policy.revokeUser(id, userId);
         return noContent();
       }),
-      NO_PARSE,
-    )
-    .post(
-      `${BASE}/:id/refresh-token`,
-      adminHandler(ctx, async (_admin, { id }: IdParams) => {
-        const server = registry.byId(id);
-        if (!server) return notFound("server");
-        if (server.credentialKind !== "client_credentials") {
-          return jsonError(
-            400,
-            "invalid_request",
-            "credential: the server has no client-credentials credential",
-          );
-        }
-        try {
-          const token = await backendAuth.refresh(server.id);
-          return json({
-            refreshed: true,
-            expires_at: Number.isFinite(token.expiresAt) ? token.expiresAt : null,
-          });
-        } catch {
-          return jsonError(502, "token_fetch_failed", "the backend's token endpoint did not issue a token");
-        }
-      }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Take a user's use of a server away" } },
     );
+  // POST …/:id/refresh-token is in ./backend-token-routes.ts (with the backend-tokens page's data).
 }

@@ -43,6 +43,7 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
     .get(
       BASE,
       adminPageHandler(ctx, "users", (q, limit, offset) => users.page(q, limit, offset), publicUser),
+      { detail: { summary: "List users (search, pages)" } },
     )
     .post(
       BASE,
@@ -61,11 +62,12 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
         ctx.logger.info({ userId: result.user.id, by: admin.id }, "user created");
         return json(publicUser(result.user), 201);
       }),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Create a user" } },
     )
     .get(
       `${BASE}/:id`,
       adminItemHandler(ctx, (id) => users.byId(id), publicUser, "user"),
+      { detail: { summary: "Read a user" } },
     )
     .patch(
       `${BASE}/:id`,
@@ -79,7 +81,13 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: userSnapshot },
       ),
-      NO_PARSE,
+      {
+        ...NO_PARSE,
+        detail: {
+          summary:
+            "Change a user: disable or enable, reset the password, make or unmake admin (disabling and a reset end every credential)",
+        },
+      },
     )
     .delete(
       `${BASE}/:id`,
@@ -97,6 +105,6 @@ export function userApiRoutes(ctx: AppContext, gateway: Gateway) {
         },
         { snapshot: userSnapshot },
       ),
-      NO_PARSE,
+      { ...NO_PARSE, detail: { summary: "Delete a user, ending every credential of theirs" } },
     );
 }

@@ -12,7 +12,7 @@ export type PageAuditReport = AuditReport & { server_id?: string };
 /** What to audit, checked: ready to run, or why not (shown in the form, nothing fetched). */
 export type PreparedAudit =
   | { ok: true; target: string; run: (onExchange: (exchange: Exchange) => void) => Promise<PageAuditReport> }
-  | { ok: false; status: number; error: string };
+  | { ok: false; status: number; error: string; code?: "invalid_request" | "credential_unavailable" };
 
 const URL_MAX_LENGTH = 2048;
 const TOKEN_MAX_LENGTH = 8192;
@@ -53,20 +53,33 @@ export async function prepareUrlAudit(
   };
 }
 
-/** A registered Streamable HTTP server, audited with the gateway's own backend credential. */
+/**
+ * A registered Streamable HTTP server, audited with the gateway's own backend credential (the page
+ * and `POST /admin/api/mcp-servers/{id}/audit`).
+ */
 export async function prepareServerAudit(
   ctx: AppContext,
   gateway: Gateway,
   server: McpServer,
 ): Promise<PreparedAudit> {
   if (server.transport !== "streamable-http") {
-    return { ok: false, status: 400, error: "Only Streamable HTTP servers can be audited by URL." };
+    return {
+      ok: false,
+      status: 400,
+      code: "invalid_request",
+      error: "Only Streamable HTTP servers can be audited by URL.",
+    };
   }
   let credential: Record<string, string>;
   try {
     credential = await gateway.backendAuth.headers(server.id);
   } catch {
-    return { ok: false, status: 502, error: "The server's backend credential could not be obtained." };
+    return {
+      ok: false,
+      status: 502,
+      code: "credential_unavailable",
+      error: "The server's backend credential could not be obtained.",
+    };
   }
   const otherToolNames = gateway.pinning.otherServersToolNames((serverId) => serverId === server.id);
   return {

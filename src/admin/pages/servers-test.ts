@@ -15,6 +15,31 @@ export type ConnectionTest =
   | { ok: false; error: string; latencyMs: number };
 
 /**
+ * A connection to the backend as an administrator meets it, through the connection code the
+ * aggregated endpoint uses: the backend's own credential (as the admin for a per-person upstream
+ * token), the backend address guard, no redirects followed, and the server's own timeout. It
+ * answers no backend requests (sampling, elicitation). Close it when done.
+ */
+export function adminConnection(
+  gateway: Gateway,
+  logger: Logger,
+  server: McpServer,
+  adminId: string,
+): BackendConnection {
+  return new BackendConnection(server, {
+    addressGuard: gateway.addressGuard,
+    logger,
+    headers: (target) => gateway.backendAuth.headers(target.id, adminId),
+    onListChanged: () => {},
+    onNotification: () => {},
+    loggingLevel: () => undefined,
+    clientCapabilities: {},
+    stdioTransport: (target) => stdioClientTransport(gateway.stdio, target, `admin-${crypto.randomUUID()}`),
+    relay: () => Promise.reject(new Error("the admin's connection answers no backend requests")),
+  });
+}
+
+/**
  * "Test connection": initialize then `tools/list` (the first page) against the backend, through
  * the connection code the aggregated endpoint uses, so the test meets what clients meet: the
  * backend's own credential (as the admin for a per-person upstream token), the backend address
@@ -27,18 +52,7 @@ export async function testServerConnection(
   adminId: string,
 ): Promise<ConnectionTest> {
   const started = performance.now();
-  const connection = new BackendConnection(server, {
-    addressGuard: gateway.addressGuard,
-    logger,
-    headers: (target) => gateway.backendAuth.headers(target.id, adminId),
-    onListChanged: () => {},
-    onNotification: () => {},
-    loggingLevel: () => undefined,
-    clientCapabilities: {},
-    stdioTransport: (target) =>
-      stdioClientTransport(gateway.stdio, target, `admin-test-${crypto.randomUUID()}`),
-    relay: () => Promise.reject(new Error("the connection test answers no backend requests")),
-  });
+  const connection = adminConnection(gateway, logger, server, adminId);
   try {
     const listed = await connection.request({ method: "tools/list", params: {} }, ListToolsResultSchema);
     return {

@@ -19,7 +19,19 @@ export interface ActivityModule {
   start(): void;
 }
 
-export function createActivityModule(ctx: AppContext, sessions: SessionStore): ActivityModule {
+/** Counts the gateway keeps elsewhere that `/metrics` shows (absent: not shown). */
+export interface LiveCounts {
+  /** Open client sessions of `/mcp`. */
+  aggregateSessions?: () => number;
+  /** SSE answers open to clients on `/mcp/{server}` and `/mcp`. */
+  sseStreams?: () => number;
+}
+
+export function createActivityModule(
+  ctx: AppContext,
+  sessions: SessionStore,
+  live: LiveCounts = {},
+): ActivityModule {
   const { config } = ctx;
   const store = new ActivityStore(ctx.db);
   let queue: ActivityQueue | undefined;
@@ -52,6 +64,8 @@ export function createActivityModule(ctx: AppContext, sessions: SessionStore): A
     subscribeSecurityEvents: (listener) => ctx.securityEvents.subscribe(listener),
     activityQueue: () => ({ depth: queue?.depth ?? 0, dropped: queue?.dropped ?? 0 }),
     serverSessions: () => sessions.size,
+    aggregateSessions: live.aggregateSessions,
+    sseStreams: live.sseStreams,
     activityStreams: () => streams.count,
   });
   ctx.onClose(() => metrics.close());

@@ -49,6 +49,10 @@ export interface MetricsSources {
   activityQueue(): { depth: number; dropped: number };
   /** Sessions of /mcp/{server} the gateway knows (Streamable HTTP, legacy SSE and stdio bridges). */
   serverSessions(): number;
+  /** Open client sessions of /mcp; absent: the series is left out. */
+  aggregateSessions?: () => number;
+  /** SSE answers open to clients on /mcp/{server} and /mcp; absent: the family is left out. */
+  sseStreams?: () => number;
   /** Open GET /admin/api/mcp-activity/stream connections. */
   activityStreams(): number;
 }
@@ -112,9 +116,24 @@ export class GatewayMetrics {
         "authmcp_mcp_sessions_active",
         "MCP sessions the gateway knows, by endpoint.",
         ["endpoint"],
-        () => [[["server"], sources.serverSessions()]],
+        () => {
+          const samples: [string[], number][] = [[["server"], sources.serverSessions()]];
+          if (sources.aggregateSessions) samples.push([["aggregate"], sources.aggregateSessions()]);
+          return samples;
+        },
       ),
     );
+    const sseStreams = sources.sseStreams;
+    if (sseStreams) {
+      r.add(
+        new Gauge(
+          "authmcp_sse_streams_open",
+          "Server-sent event answers open to MCP clients on /mcp/{server} (a backend's stream passed on, the legacy SSE and stdio bridges) and /mcp.",
+          [],
+          () => [[[], sseStreams()]],
+        ),
+      );
+    }
     r.add(
       new Gauge(
         "authmcp_activity_streams_open",

@@ -21,6 +21,11 @@ export interface PinGate {
   blocked(tool: string): boolean;
   /** Why a call of this tool is refused (block-changed only; recorded as `tool_blocked`), or undefined. */
   refusal(tool: string): string | undefined;
+  /**
+   * Changes whenever what `blocked` answers may change (mode, approvals, recorded changes): a list
+   * filtered through this gate stays valid while it is the same.
+   */
+  generation: number;
 }
 
 export interface PinningOptions {
@@ -34,6 +39,8 @@ interface ServerState {
   approved: Map<string, string>;
   /** kind:name → hash of the latest definition seen that is not the approved one. */
   pending: Map<string, string>;
+  /** See `PinGate.generation`; unique across servers (one counter for the service). */
+  generation: number;
 }
 
 export interface ApprovalResult {
@@ -61,6 +68,7 @@ const key = (kind: PinnedKind, name: string) => `${kind}:${name}`;
  */
 export class ToolPinning {
   private readonly states = new Map<string, ServerState>();
+  private generations = 0;
 
   constructor(
     private readonly store: PinningStore,
@@ -76,7 +84,9 @@ export class ToolPinning {
 
   setMode(serverId: string, mode: PinningMode): void {
     this.store.setMode(serverId, mode, this.clock.now());
-    this.state(serverId).mode = mode;
+    const state = this.state(serverId);
+    state.mode = mode;
+    state.generation = ++this.generations;
   }
 
   /** The gate of a server, or undefined when its mode is off (nothing is read then). */
@@ -85,6 +95,7 @@ export class ToolPinning {
     if (state.mode === "off") return undefined;
     return {
       mode: state.mode,
+      generation: state.generation,
       review: (tools) => this.review(serverId, serverName, "tool", tools),
       blocked: (tool) => this.blockReason(serverId, tool) !== undefined,
       refusal: (tool) => this.refusal(serverId, serverName, tool),
@@ -112,7 +123,10 @@ export class ToolPinning {
       const k = key(kind, pinned.name);
       const approvedHash = state.approved.get(k);
       if (approvedHash === pinned.hash) {
-        if (state.pending.delete(k)) this.store.dropChange(serverId, kind, pinned.name); // changed back
+        if (state.pending.delete(k)) {
+          this.store.dropChange(serverId, kind, pinned.name); // changed back
+          state.generation = ++this.generations;
+        }
         continue;
       }
       if (state.pending.get(k) === pinned.hash) continue; // already recorded and reported
@@ -128,6 +142,7 @@ export class ToolPinning {
       };
       this.store.recordChange(serverId, pinned, row.findings, now);
       state.pending.set(k, pinned.hash);
+      state.generation = ++this.generations;
       seen.push(row);
       if (!firstUse && !forApproval)
         this.report(state, serverName, pinned, approvedHash !== undefined, findings);
@@ -272,6 +287,7 @@ export class ToolPinning {
       state.approved.set(k, row.hash);
       state.pending.delete(k);
     }
+    state.generation = ++this.generations;
   }
 
   private findingsOf(pinned: PinnedDefinition): FindingSummary[] {
@@ -293,6 +309,7 @@ export class ToolPinning {
         pending: new Map(
           this.store.changes(serverId).map((row) => [key(row.kind as PinnedKind, row.name), row.hash]),
         ),
+        generation: ++this.generations,
       };
       this.states.set(serverId, state);
     }

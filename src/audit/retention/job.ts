@@ -1,4 +1,5 @@
 import type { AppContext } from "../../context.ts";
+import { deleteLogFilesBefore } from "../../logs/daily-files.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -8,13 +9,17 @@ export interface CleanupResult {
   activityBefore: number;
   securityEventsDeleted: number;
   securityEventsBefore: number;
+  /** Daily log files deleted from LOG_DIR (0 when LOG_DIR is empty). */
+  logFilesDeleted: number;
+  /** Files whose whole UTC day ended at or before this were deleted. */
+  logFilesBefore: number;
 }
 
 /**
- * Deletes stored MCP activity older than ACTIVITY_RETENTION_DAYS and security events older than
- * SECURITY_EVENT_RETENTION_DAYS. Run by `start` once at start and every
- * RETENTION_CLEANUP_INTERVAL_SECONDS, and by `authmcp-gateway cleanup`. (Application logs go to
- * stdout and are the log collector's to keep or drop: the gateway stores none.)
+ * Deletes stored MCP activity older than ACTIVITY_RETENTION_DAYS, security events older than
+ * SECURITY_EVENT_RETENTION_DAYS and, with LOG_DIR set, the daily log files whose day ended more than
+ * LOG_RETENTION_DAYS ago. Run by `start` once at start and every RETENTION_CLEANUP_INTERVAL_SECONDS,
+ * and by `authmcp-gateway cleanup`. (Lines on stdout are the log collector's to keep or drop.)
  */
 export class RetentionJob {
   private started = false;
@@ -29,11 +34,15 @@ export class RetentionJob {
     const now = clock.now();
     const activityBefore = now - config.activityRetentionDays * DAY_MS;
     const securityEventsBefore = now - config.securityEventRetentionDays * DAY_MS;
+    const logFilesBefore = now - config.logRetentionDays * DAY_MS;
+    const logDir = this.ctx.logs.files?.dir;
     return {
       activityDeleted: this.activity.deleteBefore(activityBefore),
       activityBefore,
       securityEventsDeleted: this.ctx.securityLog.deleteBefore(securityEventsBefore),
       securityEventsBefore,
+      logFilesDeleted: logDir === undefined ? 0 : deleteLogFilesBefore(logDir, logFilesBefore),
+      logFilesBefore,
     };
   }
 
@@ -44,10 +53,14 @@ export class RetentionJob {
     const runLogged = () => {
       try {
         const result = this.run();
-        if (result.activityDeleted > 0 || result.securityEventsDeleted > 0) {
+        if (result.activityDeleted > 0 || result.securityEventsDeleted > 0 || result.logFilesDeleted > 0) {
           this.ctx.logger.info(
-            { activityDeleted: result.activityDeleted, securityEventsDeleted: result.securityEventsDeleted },
-            "retention cleanup deleted old audit rows",
+            {
+              activityDeleted: result.activityDeleted,
+              securityEventsDeleted: result.securityEventsDeleted,
+              logFilesDeleted: result.logFilesDeleted,
+            },
+            "retention cleanup deleted old audit rows and log files",
           );
         }
       } catch (error) {

@@ -61,7 +61,7 @@ export const activitySettings = {
     3600,
     1,
     604800,
-    "How often start runs the cleanup job (activity and security events past their retention), in seconds; it also runs once at start.",
+    "How often start runs the cleanup job (activity, security events and log files past their retention), in seconds; it also runs once at start.",
   ),
   metricsToken: optionalText(
     "METRICS_TOKEN",

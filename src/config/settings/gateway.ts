@@ -231,6 +231,13 @@ export const gatewaySettings = {
     100000,
     "Most tools, prompts, resources or templates in one page of a list on the aggregated endpoint `/mcp` (servers merged in name order; the rest follows with the `nextCursor` given).",
   ),
+  aggregateListGzipMinBytes: int(
+    "MCP_AGGREGATE_LIST_GZIP_MIN_BYTES",
+    8192,
+    0,
+    1_000_000_000,
+    "A `tools/list` answer of `/mcp` at least this large (bytes of JSON) is sent gzip-encoded to a client that accepts it (`Accept-Encoding: gzip`); each cached page is compressed once, not per request. 0 never compresses.",
+  ),
   aggregateToolSeparator: text(
     "MCP_AGGREGATE_TOOL_SEPARATOR",
     "__",

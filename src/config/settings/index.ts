@@ -4,6 +4,7 @@ import { adminPageSettings } from "./admin-pages.ts";
 import { auditSettings } from "./audit.ts";
 import { coreSettings } from "./core.ts";
 import { gatewaySettings } from "./gateway.ts";
+import { logSettings } from "./logs.ts";
 import { oauthSettings } from "./oauth.ts";
 import { policySettings } from "./policy.ts";
 import { portalSettings } from "./portal.ts";
@@ -25,5 +26,6 @@ export const settings = {
   ...activitySettings,
   ...securityLogSettings,
   ...adminPageSettings,
+  ...logSettings,
 };
 export type SettingKey = keyof typeof settings;

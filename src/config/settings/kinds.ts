@@ -9,7 +9,14 @@ export interface SettingSpec<S extends z.ZodType = z.ZodType> {
   defaultText: string;
   /** Never printed in logs or error messages. */
   secret?: boolean;
+  /** What kind of value it takes, for forms and the settings API (int, bool and oneOf set it). */
+  kind?: SettingKind;
 }
+
+export type SettingKind =
+  | { type: "int"; min: number; max: number }
+  | { type: "bool" }
+  | { type: "oneOf"; values: readonly string[] };
 
 const TRUE = new Set(["true", "1", "yes", "on"]);
 const FALSE = new Set(["false", "0", "no", "off"]);
@@ -25,7 +32,13 @@ export function bool(env: string, def: boolean, doc: string): SettingSpec<z.ZodT
     },
     z.boolean({ error: "expected true or false" }),
   );
-  return { env, schema: schema.default(def) as unknown as z.ZodType<boolean>, doc, defaultText: String(def) };
+  return {
+    env,
+    schema: schema.default(def) as unknown as z.ZodType<boolean>,
+    doc,
+    defaultText: String(def),
+    kind: { type: "bool" },
+  };
 }
 
 export function int(
@@ -43,7 +56,13 @@ export function int(
       .min(min, { error: `expected a whole number from ${min} to ${max}` })
       .max(max, { error: `expected a whole number from ${min} to ${max}` }),
   );
-  return { env, schema: schema.default(def) as unknown as z.ZodType<number>, doc, defaultText: String(def) };
+  return {
+    env,
+    schema: schema.default(def) as unknown as z.ZodType<number>,
+    doc,
+    defaultText: String(def),
+    kind: { type: "int", min, max },
+  };
 }
 
 export function text(
@@ -77,7 +96,13 @@ export function oneOf<const T extends readonly [string, ...string[]]>(
     (v) => (typeof v === "string" ? v.trim() : v),
     z.enum(values, { error: `expected one of ${values.join(", ")}` }),
   );
-  return { env, schema: schema.default(def) as unknown as z.ZodType<T[number]>, doc, defaultText: def };
+  return {
+    env,
+    schema: schema.default(def) as unknown as z.ZodType<T[number]>,
+    doc,
+    defaultText: def,
+    kind: { type: "oneOf", values },
+  };
 }
 
 /** A comma-separated list in the environment, a list in YAML. */

@@ -9,6 +9,7 @@ export * from "./personal-tokens.ts";
 export * from "./pinning.ts";
 export * from "./policy.ts";
 export * from "./rate-limits.ts";
+export * from "./runtime-settings.ts";
 export * from "./security-events.ts";
 export * from "./tokens.ts";
 export * from "./upstream-identity.ts";

@@ -107,7 +107,10 @@ export class BackendConnection {
    * transport had read them. Gives the backend's JSON-RPC answer as it came: `result` or `error`.
    * Errors are those of `request` (StreamableHTTPError for an HTTP status, McpError on timeout),
    * so callers classify them alike; a backend session gone (404) is re-opened and asked once more.
-   * Other transports (stdio, legacy SSE) go through the SDK client.
+   * Other transports (stdio, legacy SSE) go through the SDK client. `signal` ends the call: the
+   * client's cancellation, or the call's deadline (aborted with a `TimeoutError` reason: answered
+   * as the SDK client's timeout, McpError RequestTimeout); the backend is told with
+   * `notifications/cancelled` either way.
    */
   async direct(request: McpRequest, signal: AbortSignal): Promise<DirectAnswer> {
     const client = await this.connected();
@@ -139,23 +142,12 @@ export class BackendConnection {
     };
     if (transport.sessionId !== undefined) headers["mcp-session-id"] = transport.sessionId;
     if (transport.protocolVersion !== undefined) headers["mcp-protocol-version"] = transport.protocolVersion;
-    // One controller for the client's cancellation and the server's timeout (cheaper than
-    // AbortSignal.timeout and AbortSignal.any per request).
-    const both = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      both.abort(new DOMException("The operation timed out.", "TimeoutError"));
-    }, this.server.timeoutMs);
-    const cancel = () => both.abort(signal.reason);
-    if (signal.aborted) cancel();
-    else signal.addEventListener("abort", cancel, { once: true });
     try {
       const response = await this.fetch(this.server.url, {
         method: "POST",
         headers,
         body: JSON.stringify({ jsonrpc: "2.0", id, method: request.method, params: request.params }),
-        signal: both.signal,
+        signal,
       });
       if (!response.ok) {
         const text = await response.text().catch(() => "");
@@ -168,18 +160,16 @@ export class BackendConnection {
       if (answer === undefined) throw new Error("the backend's answer did not carry the request's id");
       return answer;
     } catch (error) {
-      if (!both.signal.aborted) throw error;
+      if (!signal.aborted) throw error;
       // Cancelled by the client or timed out: the backend hears of it as the SDK client would tell it.
+      const timedOut = (signal.reason as { name?: unknown } | undefined)?.name === "TimeoutError";
       const reason = timedOut ? "timed out" : "cancelled by the client";
       client
         .notification({ method: "notifications/cancelled", params: { requestId: id, reason } })
         .catch(() => {});
-      if (timedOut && !signal.aborted)
+      if (timedOut)
         throw new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: this.server.timeoutMs });
       throw error;
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", cancel);
     }
   }
 
@@ -293,11 +283,29 @@ export class BackendConnection {
       );
       throw new Error("Backend address refused");
     }
-    const headers = new Headers(init.headers);
     const own = await this.deps.headers(this.server);
-    for (const name in own) headers.set(name, own[name] as string);
-    return await globalThis.fetch(target, { ...init, headers, redirect: "manual" });
+    return await globalThis.fetch(target, {
+      ...init,
+      headers: withOwn(init.headers, own),
+      redirect: "manual",
+    });
   }
+}
+
+/**
+ * The request's headers with the backend's own (its credential) set over them. A plain record
+ * (the lean path's) stays one, lower-cased: cheaper than a `Headers` and `set` per name.
+ */
+function withOwn(headers: HeadersInit | undefined, own: Record<string, string>): HeadersInit {
+  if (headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers)) {
+    const merged: Record<string, string> = {};
+    for (const name in headers) merged[name.toLowerCase()] = headers[name] as string;
+    for (const name in own) merged[name.toLowerCase()] = own[name] as string;
+    return merged;
+  }
+  const merged = new Headers(headers);
+  for (const name in own) merged.set(name, own[name] as string);
+  return merged;
 }
 
 /** A backend's JSON-RPC answer to a direct request: its result, or its error as it came. */

@@ -11,12 +11,14 @@ import { type BearerResult, wwwAuthenticate } from "../../oauth/bearer.ts";
 import type { ResourceCatalog } from "../../oauth/resources.ts";
 import type { McpRateLimits } from "../../policy/rate-limits/mcp.ts";
 import type { CachedBearer } from "../bearer-cache.ts";
+import { countedSse, type OpenStreams } from "../open-streams.ts";
 import { MCP_CORS } from "../proxy.ts";
 import { rpcError } from "../rpc-error.ts";
 import type { McpServer } from "../types.ts";
 import { sandboxed } from "../upstream-response.ts";
 import type { Caller } from "../user-context.ts";
 import type { AggregateAudit, RequestFacts, RowFacts } from "./audit.ts";
+import { acceptsGzip } from "./gzip-page.ts";
 import type { LeanPath, RpcRequest } from "./lean.ts";
 import type { RequestRoutes, Routed } from "./request-route.ts";
 import type { AggregateSession } from "./session.ts";
@@ -47,6 +49,8 @@ export interface EndpointDeps {
   lean: LeanPath;
   /** MCP requests per user and server (RATE_LIMIT_MCP_*); undefined when rate limits are off. */
   rateLimits?: McpRateLimits;
+  /** Counts the SSE answers open to clients (the `/metrics` gauge); none when absent. */
+  sseStreams?: OpenStreams;
   /** A new session for a client that sent initialize (not yet started). */
   newSession: (
     owner: string,
@@ -71,7 +75,7 @@ export class AggregateEndpoint {
     const origin = request.headers.get("origin");
     if (origin === null) {
       if (request.method === "OPTIONS") return new Response(null, { status: 204 });
-      return sandboxed(await this.serve(request));
+      return countedSse(sandboxed(await this.serve(request)), this.deps.sseStreams);
     }
     if (!originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
       return rpcError(403, null, -32600, "Origin not allowed");
@@ -80,7 +84,7 @@ export class AggregateEndpoint {
     if (request.method === "OPTIONS") return new Response(null, { status: 204, headers: cors });
     const response = sandboxed(await this.serve(request));
     for (const [name, value] of Object.entries(cors)) response.headers.set(name, value);
-    return response;
+    return countedSse(response, this.deps.sseStreams);
   }
 
   private async serve(request: Request): Promise<Response> {
@@ -273,10 +277,17 @@ export class AggregateEndpoint {
         return answered(response, { ...row, rpcErrorCode: -32000, refused: "rate_limited" });
       }
       if (lean.takes(session, single, request.headers.get("accept"))) {
-        const answer = await lean.answer(session, single, route, request.signal);
-        const response = new Response(answer.body, {
-          headers: { "content-type": "application/json", "mcp-session-id": session.id },
-        });
+        const gzip = acceptsGzip(request.headers.get("accept-encoding"));
+        const answer = await lean.answer(session, single, route, request, gzip);
+        const headers: Record<string, string> = {
+          "content-type": "application/json",
+          "mcp-session-id": session.id,
+        };
+        if (answer.encoding !== undefined) {
+          headers["content-encoding"] = answer.encoding;
+          headers.vary = "Accept-Encoding";
+        }
+        const response = new Response(answer.body, { headers });
         return answered(response, {
           ...row,
           rpcErrorCode: answer.errorCode,

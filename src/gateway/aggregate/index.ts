@@ -10,9 +10,11 @@ import type { McpRateLimits } from "../../policy/rate-limits/mcp.ts";
 import type { BackendAuth } from "../backend-auth.ts";
 import type { CachedBearer } from "../bearer-cache.ts";
 import type { ServerHealth } from "../health.ts";
+import type { OpenStreams } from "../open-streams.ts";
 import type { ServerRegistry } from "../registry.ts";
 import { type StdioProcessPool, stdioClientTransport } from "../stdio/index.ts";
 import type { McpServer } from "../types.ts";
+import type { UpstreamWatch } from "../upstream-watch.ts";
 import type { BackendAddressGuard } from "../url-guard.ts";
 import { type AccessDecider, ServerAccess } from "./access.ts";
 import { AggregateAudit } from "./audit.ts";
@@ -56,15 +58,37 @@ export interface AggregateDeps {
   securityEvents?: SecurityEventSink;
   /** Tool-definition pinning: reviews each fetched tool list, hides blocked tools (src/audit/pinning). */
   pinning?: ToolPinning;
+  /** Counts the SSE answers open to clients (the `/metrics` gauge). */
+  sseStreams?: OpenStreams;
+  /** Deadlines and client departures of backend calls, one sweep for all (shared with the proxy). */
+  upstreamWatch: UpstreamWatch;
 }
 
-/** The grant's tool rule, and (block-changed) the tools pinning blocks: hidden and refused like denied ones. */
-function pinnedFilter(
-  allowed: ((tool: string) => boolean) | undefined,
-  pin: PinGate | undefined,
-): ((tool: string) => boolean) | undefined {
-  if (pin === undefined || pin.mode !== "block-changed") return allowed;
-  return (tool) => (allowed === undefined || allowed(tool)) && !pin.blocked(tool);
+type ToolFilter = (tool: string) => boolean;
+
+/**
+ * The grant's tool rule, and (block-changed) the tools pinning blocks: hidden and refused like
+ * denied ones. The same function comes back while the rule and the pinning state are the same:
+ * a session's cached `tools/list` page is kept only while its filters are (`sameView`).
+ */
+function pinnedFilters() {
+  /** Stands for "no grant rule" as a key. */
+  const ALL: ToolFilter = () => true;
+  /** Per grant rule, per server: the last combined filter and the pinning generation it was made in. */
+  const memo = new WeakMap<ToolFilter, Map<string, { generation: number; filter: ToolFilter }>>();
+  return (serverId: string, allowed: ToolFilter | undefined, pin: PinGate | undefined) => {
+    if (pin === undefined || pin.mode !== "block-changed") return allowed;
+    let byServer = memo.get(allowed ?? ALL);
+    if (byServer === undefined) {
+      byServer = new Map();
+      memo.set(allowed ?? ALL, byServer);
+    }
+    const known = byServer.get(serverId);
+    if (known !== undefined && known.generation === pin.generation) return known.filter;
+    const filter: ToolFilter = (tool) => (allowed === undefined || allowed(tool)) && !pin.blocked(tool);
+    byServer.set(serverId, { generation: pin.generation, filter });
+    return filter;
+  };
 }
 
 export interface AggregateOptions {
@@ -79,6 +103,8 @@ export interface AggregateOptions {
   sessionMaxPerUser: number;
   eventBuffer: number;
   pageSize: number;
+  /** A `tools/list` page at least this large goes gzip-encoded to clients that take it; 0: never. */
+  listGzipMinBytes: number;
   /**
    * A cached tool or prompt list older than this is fetched again on a successful health check,
    * unless its backend announces its changes itself (`listChanged`).
@@ -100,6 +126,10 @@ export interface Aggregate {
    * changed; nothing is asked of a backend otherwise.
    */
   healthChecked(server: McpServer, result: ServerHealth): Promise<void>;
+  /** The cached tool and prompt lists of the backends (the admin's server page reads them). */
+  catalogs: { tools: NamedCatalog; prompts: NamedCatalog };
+  /** Open client sessions of `/mcp`. */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -128,6 +158,7 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
   };
   const capabilities = new CapabilityCache(logger);
   const audit = new AggregateAudit(deps.clock, deps.activity, deps.securityEvents);
+  const pinnedFilter = pinnedFilters();
   const tools = new AggregateTools(
     new NamedRouter(
       access,
@@ -135,7 +166,11 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
       options.separator,
       logger,
       (server, caller) =>
-        pinnedFilter(access.toolFilter(server, caller), deps.pinning?.gate(server.id, server.name)),
+        pinnedFilter(
+          server.id,
+          access.toolFilter(server, caller),
+          deps.pinning?.gate(server.id, server.name),
+        ),
       (session, server, name) => audit.permissionDenied(undefined, session.caller, server.name, name),
       (session, server, name) => {
         // Named only when the grant allows the tool: a denied one stays "unknown".
@@ -187,8 +222,9 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
       clientIp: deps.clientIp,
       audit,
       routes: new RequestRoutes(tools, promptRouter, resources),
-      lean: new LeanPath(tools),
+      lean: new LeanPath(tools, { listGzipMinBytes: options.listGzipMinBytes }),
       rateLimits: deps.rateLimits,
+      sseStreams: deps.sseStreams,
       newSession: async (owner, caller, protocolVersion, clientCapabilities) => {
         const connections = new BackendConnections(caller, {
           clientCapabilities,
@@ -215,6 +251,7 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
           },
           onOpened: (session) => sessions.add(session),
           onClosed: (session) => sessions.delete(session.id),
+          watch: deps.upstreamWatch,
         });
       },
     },
@@ -300,6 +337,8 @@ export function createAggregate(deps: AggregateDeps, options: AggregateOptions):
     endpoint,
     permissionsChanged,
     healthChecked,
+    catalogs,
+    sessionCount: () => sessions.size,
     close: () => sessions.closeAll(),
   };
 }

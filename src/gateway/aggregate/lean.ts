@@ -4,6 +4,8 @@ import type { Routed } from "./request-route.ts";
 import type { AggregateSession } from "./session.ts";
 import type { AggregateTools } from "./tools.ts";
 
+const ENCODER = new TextEncoder();
+
 /** One JSON-RPC request as the client sent it (already parsed). */
 export interface RpcRequest {
   jsonrpc: "2.0";
@@ -15,8 +17,17 @@ export interface RpcRequest {
 /** A lean answer: the JSON-RPC response (UTF-8 JSON), its size and its error code, if it is an error. */
 export interface LeanAnswer {
   body: string | Blob;
+  /** Bytes of `body` as sent (compressed when `encoding` is set). */
   bytes: number;
   errorCode: number | null;
+  /** The body's content coding (a large `tools/list` page to a client that takes gzip). */
+  encoding?: "gzip";
+}
+
+/** How the lean path answers what it may compress. */
+export interface LeanOptions {
+  /** A `tools/list` page at least this large goes gzip-encoded to a client that takes it; 0: never. */
+  listGzipMinBytes: number;
 }
 
 /**
@@ -38,7 +49,10 @@ export interface LeanAnswer {
  * would refuse) takes the SDK path unchanged.
  */
 export class LeanPath {
-  constructor(private readonly tools: AggregateTools) {}
+  constructor(
+    private readonly tools: AggregateTools,
+    private readonly options: LeanOptions,
+  ) {}
 
   /** True when this request is answered here (see the class comment). */
   takes(session: AggregateSession, message: RpcRequest, accept: string | null): boolean {
@@ -62,19 +76,30 @@ export class LeanPath {
     return args === undefined || (args !== null && typeof args === "object" && !Array.isArray(args));
   }
 
-  /** The answer to a request `takes` accepted; `routed` is where the endpoint found it goes. */
+  /**
+   * The answer to a request `takes` accepted; `routed` is where the endpoint found it goes;
+   * `client`: the client's HTTP request (its going away cancels the call); `gzip`: the client takes
+   * a gzip-encoded answer.
+   */
   async answer(
     session: AggregateSession,
     message: RpcRequest,
     routed: Routed,
-    disconnected: AbortSignal,
+    client: Request,
+    gzip = false,
   ): Promise<LeanAnswer> {
     const id = JSON.stringify(message.id);
     try {
       if (message.method === "tools/list") {
         const cursor = (message.params as { cursor?: string } | undefined)?.cursor;
         const page = await this.tools.listJson(session, cursor);
-        const body = new Blob([`{"jsonrpc":"2.0","id":${id},"result":`, page, "}"]);
+        const prefix = `{"jsonrpc":"2.0","id":${id},"result":`;
+        const min = this.options.listGzipMinBytes;
+        if (gzip && min > 0 && page.json.byteLength >= min) {
+          const body = page.gzip().withPrefix(ENCODER.encode(prefix));
+          return { body, bytes: body.size, errorCode: null, encoding: "gzip" };
+        }
+        const body = new Blob([prefix, page.json, "}"]);
         return { body, bytes: body.size, errorCode: null };
       }
       const params = message.params as { name: string };
@@ -83,8 +108,12 @@ export class LeanPath {
       // A denied tool is refused as the SDK path refuses it (logged and reported there).
       if (tool?.denied) tool = await this.tools.resolve(session, params.name);
       if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
-      const answer: DirectAnswer = await session.leanCall(message.id, disconnected, (signal) =>
-        this.tools.callDirect(session, tool, params, signal),
+      const located = tool;
+      const answer: DirectAnswer = await session.leanCall(
+        message.id,
+        client,
+        located.server.timeoutMs,
+        (signal) => this.tools.callDirect(session, located, params, signal),
       );
       if (answer.error) return errorAnswer(id, answer.error);
       return textAnswer(`{"jsonrpc":"2.0","id":${id},"result":${JSON.stringify(answer.result)}}`, null);

@@ -12,6 +12,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { randomToken } from "../../crypto/random.ts";
 import type { McpServer } from "../types.ts";
+import type { UpstreamWatch } from "../upstream-watch.ts";
 import type { Caller } from "../user-context.ts";
 import type { BackendConnection, ListKind, ServerToClientRequest } from "./backend-connection.ts";
 import type { BackendConnections } from "./connections.ts";
@@ -36,6 +37,8 @@ export interface SessionOptions {
   onOpened: (session: AggregateSession) => void;
   /** The session ended (DELETE, idle, shutdown). */
   onClosed: (session: AggregateSession) => void;
+  /** Deadlines and client departures of lean-path calls, swept (no timer or listener per call). */
+  watch: UpstreamWatch;
 }
 
 /**
@@ -115,25 +118,25 @@ export class AggregateSession {
   }
 
   /**
-   * Runs a lean-path call (see `lean.ts`) with a signal that aborts when the client cancels the
-   * request (`notifications/cancelled` with its id) or goes away (`disconnected`).
+   * Runs a lean-path call (see `lean.ts`) with one signal that aborts when the client cancels the
+   * request (`notifications/cancelled` with its id), when it goes away (its `client` request's
+   * connection closed), or when `timeoutMs` have passed (reason: a `TimeoutError`). The last two
+   * are found by the gateway's upstream watch, as for the per-server proxy: a per-call timer and
+   * abort listeners cost more CPU than the rest of a lean call's own work (bench/README.md).
    */
   async leanCall<T>(
     id: RequestId,
-    disconnected: AbortSignal,
+    client: Request,
+    timeoutMs: number,
     run: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const controller = new AbortController();
-    this.leanCalls.set(id, controller);
-    // A listener rather than AbortSignal.any: cheaper, and removed once the call ends.
-    const abort = () => controller.abort();
-    if (disconnected.aborted) abort();
-    else disconnected.addEventListener("abort", abort, { once: true });
+    const watched = this.options.watch.start(client, timeoutMs);
+    this.leanCalls.set(id, watched.controller);
     try {
-      return await run(controller.signal);
+      return await run(watched.signal);
     } finally {
-      disconnected.removeEventListener("abort", abort);
-      if (this.leanCalls.get(id) === controller) this.leanCalls.delete(id);
+      this.options.watch.end(watched);
+      if (this.leanCalls.get(id) === watched.controller) this.leanCalls.delete(id);
     }
   }
 

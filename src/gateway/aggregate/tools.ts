@@ -15,6 +15,7 @@ import { z } from "zod";
 import type { Logger } from "../../logger.ts";
 import { type DirectAnswer, isConnectionFailure } from "./backend-connection.ts";
 import type { NamedItem } from "./catalog.ts";
+import { EncodedPage } from "./gzip-page.ts";
 import { page } from "./pagination.ts";
 import {
   backendFailure,
@@ -44,7 +45,7 @@ export class AggregateTools {
   /** Each session's serialised `tools/list` pages and the view they were built for. */
   private readonly pages = new WeakMap<
     AggregateSession,
-    { view: ListView; pages: Map<string, Uint8Array<ArrayBuffer>> }
+    { view: ListView; pages: Map<string, EncodedPage> }
   >();
 
   /** Where a tool name leads for this session (see `NamedRouter.locate`). */
@@ -75,7 +76,7 @@ export class AggregateTools {
    * warm list costs a few identity comparisons per server, not a merge and a serialisation of
    * every tool. A list missing a failed backend is not kept.
    */
-  async listJson(session: AggregateSession, cursor: string | undefined): Promise<Uint8Array<ArrayBuffer>> {
+  async listJson(session: AggregateSession, cursor: string | undefined): Promise<EncodedPage> {
     const view = this.router.view(session);
     let cached = this.pages.get(session);
     if (!cached || !sameView(cached.view, view)) {
@@ -88,7 +89,9 @@ export class AggregateTools {
     const { items, complete } = await this.router.merged(session, view);
     const { items: tools, nextCursor } = page(items, cursor, this.pageSize);
     // Kept encoded: a large page is copied into each answer, not encoded again.
-    const json = ENCODER.encode(JSON.stringify(nextCursor === undefined ? { tools } : { tools, nextCursor }));
+    const json = new EncodedPage(
+      ENCODER.encode(JSON.stringify(nextCursor === undefined ? { tools } : { tools, nextCursor })),
+    );
     if (complete && this.router.view(session).version === view.version) cached.pages.set(key, json);
     return json;
   }

@@ -1,6 +1,7 @@
 import type { Clock } from "../../clock.ts";
 import { acceptsEventStream } from "../../http/event-stream.ts";
 import type { Logger } from "../../logger.ts";
+import type { OpenStreams } from "../open-streams.ts";
 import { rpcError } from "../rpc-error.ts";
 import type { SessionStore } from "../sessions.ts";
 import { withSseKeepAlive } from "../sse-keepalive.ts";
@@ -17,6 +18,8 @@ export interface SessionBridgeOptions {
   idleMs: number;
   maxBacklog: number;
   sseKeepAliveMs: number;
+  /** Counts the SSE answers open to clients (the `/metrics` gauge); none when absent. */
+  sseStreams?: OpenStreams;
 }
 
 /** What the proxy hands over once the caller is authenticated, authorised and owns the session. */
@@ -170,10 +173,13 @@ export abstract class SessionBridge<Call extends BridgedCall> {
       stream.end();
       return this.backendFailure(session.server, message.id, error);
     }
-    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
+    return new Response(
+      withSseKeepAlive(stream.body, this.options.sseKeepAliveMs, { streams: this.options.sseStreams }),
+      {
+        status: 200,
+        headers: SSE_HEADERS,
+      },
+    );
   }
 
   private standalone(session: LegacySession, call: Call): Response {
@@ -190,10 +196,13 @@ export abstract class SessionBridge<Call extends BridgedCall> {
     };
     call.signal.addEventListener("abort", release, { once: true });
     stream.onCancel = release;
-    return new Response(withSseKeepAlive(stream.body, this.options.sseKeepAliveMs), {
-      status: 200,
-      headers: SSE_HEADERS,
-    });
+    return new Response(
+      withSseKeepAlive(stream.body, this.options.sseKeepAliveMs, { streams: this.options.sseStreams }),
+      {
+        status: 200,
+        headers: SSE_HEADERS,
+      },
+    );
   }
 
   /** Sends request `message` and waits for its answer; a Response when that fails. */

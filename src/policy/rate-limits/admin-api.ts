@@ -12,6 +12,9 @@ const limitBody = z.strictObject({
 });
 
 const NO_PARSE = { parse: "none" } as const;
+/** A route's one-line summary for the OpenAPI document (src/admin/api/openapi-document.ts). */
+const doc = (summary: string) => ({ detail: { summary } });
+const noParse = (summary: string) => ({ ...NO_PARSE, ...doc(summary) });
 
 /**
  * `/admin/api/mcp-servers/{id}/rate-limit`, `/admin/api/users/{id}/rate-limit` and
@@ -62,13 +65,37 @@ export function rateLimitApiRoutes(ctx: AppContext, gateway: Gateway) {
     });
 
   return new Elysia({ name: "admin-api-rate-limits" })
-    .get("/admin/api/mcp-servers/:id/rate-limit", read("server"))
-    .put("/admin/api/mcp-servers/:id/rate-limit", write("server"), NO_PARSE)
-    .delete("/admin/api/mcp-servers/:id/rate-limit", remove("server"), NO_PARSE)
-    .get("/admin/api/users/:id/rate-limit", read("user"))
-    .put("/admin/api/users/:id/rate-limit", write("user"), NO_PARSE)
-    .delete("/admin/api/users/:id/rate-limit", remove("user"), NO_PARSE)
-    .get("/admin/api/groups/:id/rate-limit", read("group"))
-    .put("/admin/api/groups/:id/rate-limit", write("group"), NO_PARSE)
-    .delete("/admin/api/groups/:id/rate-limit", remove("group"), NO_PARSE);
+    .get(
+      "/admin/api/mcp-servers/:id/rate-limit",
+      read("server"),
+      doc("A server's own MCP rate limit, or the default in force"),
+    )
+    .put(
+      "/admin/api/mcp-servers/:id/rate-limit",
+      write("server"),
+      noParse("Set a server's own MCP rate limit"),
+    )
+    .delete(
+      "/admin/api/mcp-servers/:id/rate-limit",
+      remove("server"),
+      noParse("Remove a server's own MCP rate limit"),
+    )
+    .get(
+      "/admin/api/users/:id/rate-limit",
+      read("user"),
+      doc("A user's own MCP rate limit, or the default in force"),
+    )
+    .put("/admin/api/users/:id/rate-limit", write("user"), noParse("Set a user's own MCP rate limit"))
+    .delete("/admin/api/users/:id/rate-limit", remove("user"), noParse("Remove a user's own MCP rate limit"))
+    .get(
+      "/admin/api/groups/:id/rate-limit",
+      read("group"),
+      doc("A group's own MCP rate limit, or the default in force"),
+    )
+    .put("/admin/api/groups/:id/rate-limit", write("group"), noParse("Set a group's own MCP rate limit"))
+    .delete(
+      "/admin/api/groups/:id/rate-limit",
+      remove("group"),
+      noParse("Remove a group's own MCP rate limit"),
+    );
 }

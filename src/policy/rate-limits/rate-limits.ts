@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import type { Config } from "../../config/load.ts";
+import { liveRatePolicy } from "../../config/runtime/live-views.ts";
 import type { Db } from "../../db/connection.ts";
 import type { IpNetwork } from "../../gateway/ip-networks.ts";
 import { clientIp, trustedProxyNetworks } from "../../http/client-ip.ts";
@@ -44,7 +45,11 @@ export class RateLimits {
     // Built even when limits are off, so the admin API can keep overrides for when they are on.
     this.mcp = new McpRateLimits(
       clock,
-      { name: "mcp", max: config.rateLimitMcpMax, windowSeconds: config.rateLimitMcpWindow },
+      liveRatePolicy(
+        "mcp",
+        () => config.rateLimitMcpMax,
+        () => config.rateLimitMcpWindow,
+      ),
       config.rateLimitMaxKeys,
       config.maxBodyBytes,
       new RateOverrideStore(db, () => clock.now()),
@@ -54,20 +59,33 @@ export class RateLimits {
       this.byIp = undefined;
       return;
     }
+    // Live views of the settings: an admin's change (src/config/runtime) applies from the next request.
     const policies: RatePolicy[] = [
-      { name: "login", max: config.rateLimitLoginMax, windowSeconds: config.rateLimitLoginWindow },
-      { name: "register", max: config.rateLimitRegisterMax, windowSeconds: config.rateLimitRegisterWindow },
-      { name: "token", max: config.rateLimitTokenMax, windowSeconds: config.rateLimitTokenWindow },
-      {
-        name: "client_registration",
-        max: config.rateLimitClientRegistrationMax,
-        windowSeconds: config.rateLimitClientRegistrationWindow,
-      },
-      {
-        name: "authorize",
-        max: config.rateLimitAuthorizeMax,
-        windowSeconds: config.rateLimitAuthorizeWindow,
-      },
+      liveRatePolicy(
+        "login",
+        () => config.rateLimitLoginMax,
+        () => config.rateLimitLoginWindow,
+      ),
+      liveRatePolicy(
+        "register",
+        () => config.rateLimitRegisterMax,
+        () => config.rateLimitRegisterWindow,
+      ),
+      liveRatePolicy(
+        "token",
+        () => config.rateLimitTokenMax,
+        () => config.rateLimitTokenWindow,
+      ),
+      liveRatePolicy(
+        "client_registration",
+        () => config.rateLimitClientRegistrationMax,
+        () => config.rateLimitClientRegistrationWindow,
+      ),
+      liveRatePolicy(
+        "authorize",
+        () => config.rateLimitAuthorizeMax,
+        () => config.rateLimitAuthorizeWindow,
+      ),
     ];
     this.byIp = new Map(
       policies.map((p) => [
