@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { McpActivity } from "../../src/audit/activity/types.ts";
-import { browserLogin, getPage, Jar, parseElements } from "../admin/web.ts";
+import { browserLogin, elementTexts, getPage, Jar, parseElements } from "../admin/web.ts";
 import { createUser, STRONG_PASSWORD, type TestGateway, testGateway } from "../support/context.ts";
 
 const HOSTILE_TOOL = `<img src=x onerror="alert('tool')"><script>alert(1)</script>`;
@@ -36,37 +36,7 @@ function row(overrides: Partial<McpActivity>): McpActivity {
   };
 }
 
-/** Text content of the elements matching `selector`, entities decoded. */
-function texts(html: string, selector: string): string[] {
-  const found: string[] = [];
-  let current: string | undefined;
-  new HTMLRewriter()
-    .on(selector, {
-      element(el) {
-        current = "";
-        el.onEndTag(() => {
-          found.push(current ?? "");
-          current = undefined;
-        });
-      },
-      text(chunk) {
-        if (current !== undefined) current += chunk.text;
-      },
-    })
-    .transform(html);
-  return found.map((t) =>
-    t
-      .replaceAll("&lt;", "<")
-      .replaceAll("&gt;", ">")
-      .replaceAll("&#34;", '"')
-      .replaceAll("&quot;", '"')
-      .replaceAll("&#39;", "'")
-      .replaceAll("&#x27;", "'")
-      .replaceAll("&amp;", "&"),
-  );
-}
-
-const historyTargets = (html: string) => texts(html, "#activity-history-table td.activity-target");
+const historyTargets = (html: string) => elementTexts(html, "#activity-history-table td.activity-target");
 
 beforeAll(async () => {
   gateway = await testGateway();
@@ -129,7 +99,7 @@ describe("history", () => {
     const targets = historyTargets(first.html);
     expect(targets.length).toBe(50);
     expect(targets.slice(0, 4)).toEqual(["secret", "", HOSTILE_TOOL, "t59"]);
-    expect(texts(first.html, ".activity-history .hint")).toEqual([
+    expect(elementTexts(first.html, ".activity-history .hint")).toEqual([
       "63 requests, newest first, as the page loaded.",
     ]);
     expect(parseElements(first.html, '.pagination a[rel="next"]').map((a) => a.href)).toEqual([
@@ -152,7 +122,7 @@ describe("history", () => {
       "/static/live-rows.js",
       "/static/activity.js",
     ]);
-    expect(texts(html, "#activity-history-table td.activity-server")[2]).toBe(HOSTILE_SERVER);
+    expect(elementTexts(html, "#activity-history-table td.activity-server")[2]).toBe(HOSTILE_SERVER);
     // The hostile server name is also an option of the server filter, as text.
     const filtered = await getPage(
       gateway,
@@ -160,7 +130,7 @@ describe("history", () => {
       `/admin/activity?server=${encodeURIComponent(HOSTILE_SERVER)}`,
     );
     expect(historyTargets(filtered.html)).toEqual([HOSTILE_TOOL]);
-    expect(texts(filtered.html, 'select[name="server"] option[selected]')).toEqual([HOSTILE_SERVER]);
+    expect(elementTexts(filtered.html, 'select[name="server"] option[selected]')).toEqual([HOSTILE_SERVER]);
   });
 
   test("filters: user by name, server, method, outcome; combined; an unknown user matches nothing", async () => {
@@ -177,7 +147,7 @@ describe("history", () => {
     expect((await targetsFor("user=&server=&method=&outcome=")).length).toBe(50);
     const unknown = await getPage(gateway, admin, "/admin/activity?user=%3Cnobody%3E");
     expect(unknown.response.status).toBe(200);
-    expect(texts(unknown.html, ".activity-history .empty")).toEqual(["No user is named <nobody>."]);
+    expect(elementTexts(unknown.html, ".activity-history .empty")).toEqual(["No user is named <nobody>."]);
     // The filter form keeps what was asked, and the pages' links keep the filters.
     const kept = await getPage(gateway, admin, "/admin/activity?user=alice");
     expect(parseElements(kept.html, 'input[name="user"]')[0]?.value).toBe("alice");
@@ -211,7 +181,7 @@ describe("history", () => {
     expect(live?.hidden).toBe("");
     expect(live?.["data-max-rows"]).toBe("200");
     // Each row's details open without script.
-    expect(texts(html, "#activity-history-table tr.activity-row details summary")[0]).toBe("Details");
+    expect(elementTexts(html, "#activity-history-table tr.activity-row details summary")[0]).toBe("Details");
   });
 });
 
@@ -241,8 +211,8 @@ describe("live stream", () => {
     const html = JSON.parse((events[0] as string).slice("data: ".length)) as string;
     expect(html).not.toContain("<img");
     expect(html).not.toContain("<script>");
-    expect(texts(`<table>${html}</table>`, "td.activity-target")).toEqual([HOSTILE_TOOL]);
-    expect(texts(`<table>${html}</table>`, "td")[1]).toBe("alice");
+    expect(elementTexts(`<table>${html}</table>`, "td.activity-target")).toEqual([HOSTILE_TOOL]);
+    expect(elementTexts(`<table>${html}</table>`, "td")[1]).toBe("alice");
     expect(parseElements(`<table>${html}</table>`, "tr.activity-row")[0]?.["data-outcome"]).toBe("error");
   });
 });
@@ -256,7 +226,7 @@ test("MCP_LOG_DB_ENABLED=false: the history says nothing is stored; the live lis
     unstored.ctx.activity.record(row({ target: "gone" }));
     const { response, html } = await getPage(unstored, jar, "/admin/activity");
     expect(response.status).toBe(200);
-    expect(texts(html, ".activity-history .empty")[0]).toContain("MCP activity is not stored");
+    expect(elementTexts(html, ".activity-history .empty")[0]).toContain("MCP activity is not stored");
     expect(html).not.toContain("gone");
     expect(parseElements(html, "#activity-live")[0]?.["data-max-rows"]).toBe("25");
   } finally {

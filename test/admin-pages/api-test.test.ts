@@ -4,31 +4,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Html from "@kitajs/html";
 import type { McpActivity } from "../../src/audit/activity/types.ts";
-import { browserLogin, getPage, hiddenValue, Jar, parseElements, postForm } from "../admin/web.ts";
+import {
+  browserLogin,
+  elementTexts,
+  getPage,
+  hiddenValue,
+  Jar,
+  parseElements,
+  postForm,
+} from "../admin/web.ts";
 import { createUser, STRONG_PASSWORD, type TestGateway, testGateway } from "../support/context.ts";
 import { type ApiTestBackend, HOSTILE, startApiTestBackend } from "./api-test-fixtures.ts";
-
-/** The text of each element `selector` matches (Bun's HTMLRewriter), entities decoded. */
-function texts(html: string, selector: string): string[] {
-  const found: string[] = [];
-  let current: string[] | undefined;
-  new HTMLRewriter()
-    .on(selector, {
-      element(el) {
-        current = [];
-        found.push("");
-        el.onEndTag(() => {
-          found[found.length - 1] = decode((current ?? []).join(""));
-          current = undefined;
-        });
-      },
-      text(chunk) {
-        current?.push(chunk.text);
-      },
-    })
-    .transform(html);
-  return found;
-}
 
 function decode(text: string): string {
   return text
@@ -72,7 +58,7 @@ async function call(
 }
 
 const answerOf = (html: string) =>
-  JSON.parse(texts(html, "#api-test-answer")[0] as string) as Record<string, unknown>;
+  JSON.parse(elementTexts(html, "#api-test-answer")[0] as string) as Record<string, unknown>;
 
 let gateway: TestGateway;
 let backend: ApiTestBackend;
@@ -135,7 +121,7 @@ describe("the page", () => {
     const jar = rootJar;
     const first = await getPage(gateway, jar, "/admin/api-test");
     expect(first.response.status).toBe(200);
-    expect(texts(first.html, "nav.admin-nav a[aria-current='page']")).toEqual(["API test"]);
+    expect(elementTexts(first.html, "nav.admin-nav a[aria-current='page']")).toEqual(["API test"]);
     expect(parseElements(first.html, "#api-test-server-form option").map((one) => one.value)).toEqual([
       "tools",
     ]);
@@ -157,10 +143,10 @@ describe("the page", () => {
     const jar = rootJar;
     const server = await getPage(gateway, jar, pagePath("nope"));
     expect(server.response.status).toBe(404);
-    expect(texts(server.html, "#api-test-problem")[0]).toContain("No such server");
+    expect(elementTexts(server.html, "#api-test-problem")[0]).toContain("No such server");
     const tool = await getPage(gateway, jar, pagePath("tools", "nope"));
     expect(tool.response.status).toBe(404);
-    expect(texts(tool.html, "#api-test-problem")[0]).toContain("no such tool");
+    expect(elementTexts(tool.html, "#api-test-problem")[0]).toContain("no such tool");
     expect(parseElements(tool.html, "#api-test-call-form")).toHaveLength(0);
   });
 
@@ -175,8 +161,10 @@ describe("the page", () => {
     try {
       const { response, html } = await getPage(gateway, rootJar, pagePath("dead", "anything"));
       expect(response.status).toBe(200);
-      expect(texts(html, "#api-test-list-error p")).toEqual(["The server's tools could not be listed:"]);
-      expect(texts(html, "#api-test-list-error pre")[0]?.length).toBeGreaterThan(0);
+      expect(elementTexts(html, "#api-test-list-error p")).toEqual([
+        "The server's tools could not be listed:",
+      ]);
+      expect(elementTexts(html, "#api-test-list-error pre")[0]?.length).toBeGreaterThan(0);
       expect(parseElements(html, "#api-test-call-form")).toHaveLength(0);
     } finally {
       gateway.app.decorator.gateway.registry.remove(dead.server.id);
@@ -213,12 +201,12 @@ describe("the page", () => {
     // Required arguments are marked; optional ones are not; descriptions are shown.
     const required = parseElements(html, "[aria-required='true']").map((one) => one.name);
     expect(required).toEqual(["arg.text", "arg.count", "arg.loud", "arg.mode"]);
-    expect(texts(html, ".api-test-description")).toEqual(["Some text", "A whole number"]);
+    expect(elementTexts(html, ".api-test-description")).toEqual(["Some text", "A whole number"]);
     // Progress while the call runs, and the plain form without scripts.
     const form = parseElements(html, "#api-test-call-form")[0] as Record<string, string>;
     expect(form).toMatchObject({ method: "post", action: "/admin/api-test", "hx-post": "/admin/api-test" });
     expect(form["hx-indicator"]).toBe("#api-test-progress");
-    expect(texts(html, "#api-test-progress.htmx-indicator")).toEqual(["Calling…"]);
+    expect(elementTexts(html, "#api-test-progress.htmx-indicator")).toEqual(["Calling…"]);
   });
 
   test("hostile tool names, titles, descriptions and schema text are shown as text", async () => {
@@ -230,10 +218,10 @@ describe("the page", () => {
       "/static/app.js",
     ]);
     for (const tag of ["img", "i", "b"]) expect(parseElements(html, tag)).toHaveLength(0);
-    expect(texts(html, "#api-test-tool code")).toEqual([HOSTILE.tool]);
-    expect(texts(html, ".api-test-tool-description")).toEqual([HOSTILE.description]);
-    expect(texts(html, ".api-test-field code")).toEqual([HOSTILE.property, "choice"]);
-    expect(texts(html, ".api-test-description")).toEqual([HOSTILE.propertyDescription]);
+    expect(elementTexts(html, "#api-test-tool code")).toEqual([HOSTILE.tool]);
+    expect(elementTexts(html, ".api-test-tool-description")).toEqual([HOSTILE.description]);
+    expect(elementTexts(html, ".api-test-field code")).toEqual([HOSTILE.property, "choice"]);
+    expect(elementTexts(html, ".api-test-description")).toEqual([HOSTILE.propertyDescription]);
     const field = parseElements(html, "#api-test-arg-0")[0];
     expect(decode(field?.name ?? "")).toBe(`arg.${HOSTILE.property}`);
     expect(decode(field?.value ?? "")).toBe(HOSTILE.choice); // its default, inside the attribute
@@ -268,9 +256,9 @@ describe("a call", () => {
     });
     // The backend never sees the admin's token (the gateway sends its own credential: none here).
     expect(received[0]?.authorization).toBeNull();
-    expect(texts(html, "#api-test-outcome")[0]).toContain("The tool answered in");
+    expect(elementTexts(html, "#api-test-outcome")[0]).toContain("The tool answered in");
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("result");
-    expect(JSON.parse(texts(html, "#api-test-request")[0] as string)).toEqual({
+    expect(JSON.parse(elementTexts(html, "#api-test-request")[0] as string)).toEqual({
       jsonrpc: "2.0",
       id: 2,
       method: "tools/call",
@@ -287,7 +275,7 @@ describe("a call", () => {
     expect(parseElements(html, 'input[name="arg.text"]')[0]?.value).toBe("hello <world>");
     expect(parseElements(html, 'input[name="arg.loud"]')[0]?.checked).toBe("");
     // initialize came first; its exchange is kept below.
-    expect(texts(html, ".api-test-earlier summary")).toEqual([
+    expect(elementTexts(html, ".api-test-earlier summary")).toEqual([
       "Earlier steps: initialize, notifications/initialized",
     ]);
     // The minted token is nowhere on the page or in the log.
@@ -358,15 +346,15 @@ describe("a call", () => {
     const jar = rootJar;
     const { html } = await call(gateway, jar, "tools", "fail", {});
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("result");
-    expect(texts(html, "#api-test-outcome")[0]).toContain("isError: true");
+    expect(elementTexts(html, "#api-test-outcome")[0]).toContain("isError: true");
     expect((answerOf(html).result as { isError: boolean }).isError).toBe(true);
-    expect(texts(html, "#api-test-answer")[0]).toContain("the backend says no");
+    expect(elementTexts(html, "#api-test-answer")[0]).toContain("the backend says no");
   });
 
   test("a backend's JSON-RPC error is shown with its code and message", async () => {
     const { html } = await call(gateway, rootJar, "tools", "rpc_error", {});
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("rpc_error");
-    expect(texts(html, "#api-test-outcome")[0]).toBe(
+    expect(elementTexts(html, "#api-test-outcome")[0]).toBe(
       "JSON-RPC error -32603: the backend exploded (HTTP 200)",
     );
     expect(answerOf(html)).toEqual({
@@ -382,8 +370,8 @@ describe("a call", () => {
     expect(status).toBeGreaterThanOrEqual(500);
     // The gateway answers a failed backend with a JSON-RPC error of its own, with the HTTP status.
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("rpc_error");
-    expect(texts(html, "#api-test-outcome")[0]).toEndWith(`(HTTP ${status})`);
-    expect(texts(html, "h3")).toContain(`Answer: HTTP ${status} · application/json;charset=utf-8`);
+    expect(elementTexts(html, "#api-test-outcome")[0]).toEndWith(`(HTTP ${status})`);
+    expect(elementTexts(html, "h3")).toContain(`Answer: HTTP ${status} · application/json;charset=utf-8`);
   });
 
   test("a tool the gateway refuses (blocked by tool pinning): the refusal is shown, the backend not called", async () => {
@@ -404,7 +392,7 @@ describe("a call", () => {
       const { html } = await call(gateway, jar, "tools", "fail", {});
       expect(backend.calls.length).toBe(before);
       expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("rpc_error");
-      expect(texts(html, "#api-test-outcome")[0]).toStartWith(
+      expect(elementTexts(html, "#api-test-outcome")[0]).toStartWith(
         'JSON-RPC error -32602: Tool "fail" is blocked',
       );
       expect((answerOf(html).error as { code: number }).code).toBe(-32602);
@@ -429,7 +417,7 @@ describe("a call", () => {
     // Nothing was sent to the backend (the tool's schema came from the gateway's catalog).
     expect(backend.requests.slice(before)).toEqual([]);
     expect(backend.calls.length).toBe(calls);
-    expect(texts(html, ".api-test-error")).toEqual([
+    expect(elementTexts(html, ".api-test-error")).toEqual([
       "Not a whole number.",
       "Not a number.",
       expect.stringContaining("Not valid JSON"),
@@ -438,7 +426,7 @@ describe("a call", () => {
     // Each problem is next to its field (in the field's block, named by aria-describedby).
     const count = parseElements(html, 'input[name="arg.count"]')[0] as Record<string, string>;
     expect(count["aria-describedby"]).toContain(`${count.id}-error`);
-    expect(texts(html, `#${count.id}-error`)).toEqual(["Not a whole number."]);
+    expect(elementTexts(html, `#${count.id}-error`)).toEqual(["Not a whole number."]);
     expect(parseElements(html, '[aria-invalid="true"]').map((one) => one.name)).toEqual([
       "arg.count",
       "arg.ratio",
@@ -474,14 +462,14 @@ describe("the settings", () => {
     const jar = limitedJar;
     const { html } = await call(limited, jar, "tools", "wait", {});
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("timeout");
-    expect(texts(html, "#api-test-outcome")[0]).toContain("No answer within 1000 ms");
+    expect(elementTexts(html, "#api-test-outcome")[0]).toContain("No answer within 1000 ms");
     slow.release();
   });
 
   test("ADMIN_API_TEST_MAX_ANSWER_BYTES: a longer answer is cut and marked", async () => {
     const jar = limitedJar;
     const { html } = await call(limited, jar, "tools", "big", { "arg.size": "5000" });
-    expect(texts(html, ".api-test-raw")[0]?.length).toBeLessThanOrEqual(1024);
+    expect(elementTexts(html, ".api-test-raw")[0]?.length).toBeLessThanOrEqual(1024);
     expect(html).toContain("cut at 1024 bytes");
     expect(slow.calls.at(-1)?.arguments).toEqual({ size: 5000 });
   });
@@ -494,7 +482,7 @@ describe("the settings", () => {
     const small = await getPage(limited, jar, pagePath("tools", "big"));
     expect(parseElements(small.html, 'input[name="arg.size"]')).toHaveLength(1);
     const bad = await call(limited, jar, "tools", "many", { arguments: "[1]" });
-    expect(texts(bad.html, ".api-test-error")).toEqual(["The arguments must be a JSON object."]);
+    expect(elementTexts(bad.html, ".api-test-error")).toEqual(["The arguments must be a JSON object."]);
     const { html } = await call(limited, jar, "tools", "many", { arguments: '{"a":"x","b":"y","c":"z"}' });
     expect(parseElements(html, "#api-test-outcome")[0]?.["data-outcome"]).toBe("result");
     expect(slow.calls.at(-1)?.arguments).toEqual({ a: "x", b: "y", c: "z" });

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ADMIN_PAGES } from "../../views/admin/shell.tsx";
-import { browserLogin, getPage, Jar, parseElements } from "../admin/web.ts";
+import { browserLogin, elementTexts, getPage, Jar, parseElements } from "../admin/web.ts";
 import { accessLogged, eventsOf, openStream } from "../logs/helpers.ts";
 import { createUser, STRONG_PASSWORD, type TestGateway, testGateway } from "../support/context.ts";
 
@@ -14,37 +14,7 @@ let gateway: TestGateway;
 let admin: Jar;
 let alice: Jar;
 
-/** Text content of the elements matching `selector`, entities decoded. */
-function texts(html: string, selector: string): string[] {
-  const found: string[] = [];
-  let current: string | undefined;
-  new HTMLRewriter()
-    .on(selector, {
-      element(el) {
-        current = "";
-        el.onEndTag(() => {
-          found.push(current ?? "");
-          current = undefined;
-        });
-      },
-      text(chunk) {
-        if (current !== undefined) current += chunk.text;
-      },
-    })
-    .transform(html);
-  return found.map((t) =>
-    t
-      .replaceAll("&lt;", "<")
-      .replaceAll("&gt;", ">")
-      .replaceAll("&#34;", '"')
-      .replaceAll("&quot;", '"')
-      .replaceAll("&#39;", "'")
-      .replaceAll("&#x27;", "'")
-      .replaceAll("&amp;", "&"),
-  );
-}
-
-const recentMessages = (html: string) => texts(html, "#logs-recent-table td.log-msg");
+const recentMessages = (html: string) => elementTexts(html, "#logs-recent-table td.log-msg");
 
 beforeAll(async () => {
   gateway = await testGateway({ ADMIN_LOG_PAGE_LINES: "5" });
@@ -104,7 +74,7 @@ describe("recent lines", () => {
     expect(parseElements(html, "main script").map((s) => s.src)).toEqual(["/static/live-rows.js"]);
     expect(html).not.toContain("<script>alert");
     expect(html).not.toContain("Pa55word-Never-Shown");
-    const fields = texts(html, "#logs-recent-table td.log-fields code");
+    const fields = elementTexts(html, "#logs-recent-table td.log-fields code");
     expect(fields).toContain(JSON.stringify({ password: "[redacted]", user: "bob" }));
     expect(fields).toContain(JSON.stringify({ server: "notes", tool: HOSTILE }));
     expect(parseElements(html, "#logs-recent-table tr.log-row").map((r) => r["data-level"])).toContain(
@@ -159,7 +129,7 @@ describe("live stream", () => {
       expect(rows).toHaveLength(1);
       const row = rows[0] ?? "";
       expect(row.startsWith('<tr class="log-row" data-level="warn"')).toBe(true);
-      expect(texts(`<table>${row}</table>`, "td.log-msg")).toEqual([`live ${HOSTILE}`]);
+      expect(elementTexts(`<table>${row}</table>`, "td.log-msg")).toEqual([`live ${HOSTILE}`]);
       expect(parseElements(`<table>${row}</table>`, "img, script")).toHaveLength(0);
       expect(text).not.toContain("below the level");
     } finally {

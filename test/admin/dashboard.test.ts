@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createServer } from "../gateway/helpers.ts";
 import { createUser, login, STRONG_PASSWORD, type TestGateway, testGateway } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
-import { browserLogin, getPage, Jar, parseElements } from "./web.ts";
+import { browserLogin, elementTexts, getPage, Jar, parseElements } from "./web.ts";
 
 const HOSTILE = `<script>alert("x")</script>&'`;
 
@@ -14,36 +14,6 @@ let backend: McpBackend;
 let html = "";
 let status = 0;
 let base = "";
-
-/** Text of the elements matching `selector`, entities decoded as a browser would. */
-function texts(page: string, selector: string): string[] {
-  const found: string[] = [];
-  let current: string | undefined;
-  new HTMLRewriter()
-    .on(selector, {
-      element(el) {
-        current = "";
-        el.onEndTag(() => {
-          found.push(current ?? "");
-          current = undefined;
-        });
-      },
-      text(chunk) {
-        if (current !== undefined) current += chunk.text;
-      },
-    })
-    .transform(page);
-  return found.map((t) =>
-    t
-      .replaceAll("&lt;", "<")
-      .replaceAll("&gt;", ">")
-      .replaceAll("&#34;", '"')
-      .replaceAll("&quot;", '"')
-      .replaceAll("&#39;", "'")
-      .replaceAll("&#x27;", "'")
-      .replaceAll("&amp;", "&"),
-  );
-}
 
 beforeAll(async () => {
   gateway = await testGateway();
@@ -70,17 +40,17 @@ test("each server is listed at its own URL with its health; /mcp once, with its 
   expect(status).toBe(200);
   const servers = parseElements(html, "article.server").map((a) => a["data-server"]);
   expect(servers).toEqual(["calc", "notes"]);
-  expect(texts(html, ".server-url code")).toEqual([`${base}/mcp/calc`, `${base}/mcp/notes`]);
-  expect(texts(html, ".server .badge")).toEqual(["offline", "online"]);
-  expect(texts(html, ".aggregate-url code")).toEqual([`${base}/mcp`]);
-  const snippets = texts(html, ".aggregate .snippet code");
+  expect(elementTexts(html, ".server-url code")).toEqual([`${base}/mcp/calc`, `${base}/mcp/notes`]);
+  expect(elementTexts(html, ".server .badge")).toEqual(["offline", "online"]);
+  expect(elementTexts(html, ".aggregate-url code")).toEqual([`${base}/mcp`]);
+  const snippets = elementTexts(html, ".aggregate .snippet code");
   expect(snippets).toContain(`claude mcp add --transport http authmcp ${base}/mcp`);
-  expect(texts(html, ".aggregate .hint code")).toEqual(["{server}__{tool}"]);
+  expect(elementTexts(html, ".aggregate .hint code")).toEqual(["{server}__{tool}"]);
 });
 
 test("a hostile display name is shown as text, never as markup", () => {
   expect(html).not.toContain("<script>alert");
-  expect(texts(html, ".server-head h3")).toEqual(["calc", HOSTILE]);
+  expect(elementTexts(html, ".server-head h3")).toEqual(["calc", HOSTILE]);
   expect(parseElements(html, "script").map((s) => s.src)).toEqual([
     expect.stringMatching(/^\/static\/htmx\.min\.js/),
     "/static/app.js",
@@ -89,9 +59,9 @@ test("a hostile display name is shown as text, never as markup", () => {
 
 test("client configuration to paste, for every client, per server", () => {
   const notes = `${base}/mcp/notes`;
-  const clients = texts(html, '[data-server="notes"] .client h4');
+  const clients = elementTexts(html, '[data-server="notes"] .client h4');
   expect(clients).toEqual(["Claude Code", "Claude Desktop", "Cursor", "VS Code", "Codex", "MCP Inspector"]);
-  const snippets = texts(html, '[data-server="notes"] pre.snippet code');
+  const snippets = elementTexts(html, '[data-server="notes"] pre.snippet code');
   const [claudeCode, desktop, cursor, vscode, codex, inspector] = snippets;
   expect(claudeCode).toBe(`claude mcp add --transport http notes ${notes}`);
   expect(JSON.parse(desktop as string)).toEqual({
@@ -101,7 +71,9 @@ test("client configuration to paste, for every client, per server", () => {
   expect(JSON.parse(vscode as string)).toEqual({ servers: { notes: { type: "http", url: notes } } });
   expect(codex).toBe(`[mcp_servers.notes]\nurl = "${notes}"\nbearer_token_env_var = "AUTHMCP_TOKEN_NOTES"`);
   expect(inspector).toBe("npx @modelcontextprotocol/inspector");
-  expect(texts(html, '[data-server="notes"] .client .hint').join("\n")).toContain(`"resource": "${notes}"`);
+  expect(elementTexts(html, '[data-server="notes"] .client .hint').join("\n")).toContain(
+    `"resource": "${notes}"`,
+  );
 });
 
 test("mcp-remote gets --allow-http only for http:// on a host other than loopback", async () => {

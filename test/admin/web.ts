@@ -121,3 +121,33 @@ export function parseElements(html: string, selector: string): Record<string, st
     .transform(html);
   return found;
 }
+
+/** The text of each element `selector` matches (Bun's HTMLRewriter), entities decoded as a browser would. */
+export function elementTexts(html: string, selector: string): string[] {
+  const found: string[] = [];
+  let current: string | undefined;
+  new HTMLRewriter()
+    .on(selector, {
+      element(el) {
+        current = "";
+        el.onEndTag(() => {
+          found.push(current ?? "");
+          current = undefined;
+        });
+      },
+      text(chunk) {
+        if (current !== undefined) current += chunk.text;
+      },
+    })
+    .transform(html);
+  return found.map((t) =>
+    t
+      .replaceAll("&lt;", "<")
+      .replaceAll("&gt;", ">")
+      .replaceAll("&#34;", '"')
+      .replaceAll("&quot;", '"')
+      .replaceAll("&#39;", "'")
+      .replaceAll("&#x27;", "'")
+      .replaceAll("&amp;", "&"),
+  );
+}

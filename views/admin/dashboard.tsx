@@ -1,6 +1,7 @@
 import type { ClientConfig } from "../../src/admin/client-config.ts";
 import type { DashboardSecurityEvent, DashboardServer, QueueHealth } from "../../src/admin/dashboard.ts";
 import type { HourOfActivity } from "../../src/admin/pages/activity-hourly.ts";
+import { ClientConfigList } from "../portal/client-configs.tsx";
 import { ActivityChart } from "./activity-chart.tsx";
 import { AdminShell } from "./shell.tsx";
 
@@ -51,34 +52,8 @@ function ServerCard({ server }: { server: DashboardServer }) {
       ) : (
         ""
       )}
-      <ClientConfigs clients={server.clients} />
+      <ClientConfigList clients={server.clients} />
     </article>
-  );
-}
-
-function ClientConfigs({ clients }: { clients: ClientConfig[] }) {
-  return (
-    <details class="clients">
-      <summary>Client configuration</summary>
-      {clients.map((config) => (
-        <section class="client">
-          <h4 safe>{config.client}</h4>
-          <p class="hint" safe>
-            In {config.where}:
-          </p>
-          <pre class="snippet">
-            <code safe>{config.snippet}</code>
-          </pre>
-          {config.note ? (
-            <p class="hint" safe>
-              {config.note}
-            </p>
-          ) : (
-            ""
-          )}
-        </section>
-      ))}
-    </details>
   );
 }
 
@@ -251,7 +226,7 @@ export function DashboardPage({
               Every tool of every server a user may use, named{" "}
               <code safe>{`{server}${aggregate.separator}{tool}`}</code>.
             </p>
-            <ClientConfigs clients={aggregate.clients} />
+            <ClientConfigList clients={aggregate.clients} />
           </div>
         )}
         {servers.length === 0 ? (
