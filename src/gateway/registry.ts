@@ -51,6 +51,8 @@ export interface ServerAccess {
 export class ServerRegistry {
   private readonly byIdMap = new Map<string, McpServer>();
   private readonly byNameMap = new Map<string, McpServer>();
+  /** `list()`'s answer, sorted once per change: the aggregated endpoint asks on every request. */
+  private sorted: readonly McpServer[] | undefined;
   /** Who may use which server: the access policy (src/policy), set once when the gateway is built. */
   private access: ServerAccess | undefined;
   private readonly credentials = new Map<string, Promise<BackendCredential>>();
@@ -71,6 +73,7 @@ export class ServerRegistry {
   reload(): void {
     this.byIdMap.clear();
     this.byNameMap.clear();
+    this.sorted = undefined;
     this.credentials.clear();
     this.stdioEnvs.clear();
     for (const [name, service] of Object.entries(this.configServices)) {
@@ -103,8 +106,10 @@ export class ServerRegistry {
     this.listeners.push(listener);
   }
 
-  list(): McpServer[] {
-    return [...this.byIdMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+  /** Every server, by name (the same array until a server changes: do not modify it). */
+  list(): readonly McpServer[] {
+    this.sorted ??= [...this.byIdMap.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return this.sorted;
   }
 
   byId(id: string): McpServer | undefined {
@@ -246,6 +251,7 @@ export class ServerRegistry {
     this.store.delete(id);
     this.byIdMap.delete(id);
     this.byNameMap.delete(current.name);
+    this.sorted = undefined;
     this.credentials.delete(id);
     this.stdioEnvs.delete(id);
     this.changed(id);
@@ -253,6 +259,7 @@ export class ServerRegistry {
   }
 
   private put(server: McpServer): void {
+    this.sorted = undefined;
     this.byIdMap.set(server.id, server);
     this.byNameMap.set(server.name, server);
   }

@@ -8,7 +8,8 @@ import { type AggregateSetup, aggregateSetup } from "./setup.ts";
 
 let setup: AggregateSetup;
 beforeAll(async () => {
-  setup = await aggregateSetup();
+  // Every tools/list page goes gzip-encoded to a client that takes it (the lists here are small).
+  setup = await aggregateSetup({ MCP_AGGREGATE_LIST_GZIP_MIN_BYTES: "1" });
 });
 afterAll(async () => {
   await setup.close();
@@ -140,6 +141,102 @@ describe("/mcp lean path: plain requests answered as JSON", () => {
     await changed;
     const fresh = await listedNames(await post({ jsonrpc: "2.0", id: 5, method: "tools/list" }));
     expect(fresh).toContain("beta__fresh");
+    await client.close();
+  });
+});
+
+describe("/mcp lean path: answers and routing", () => {
+  test("lean answers carry the sandbox headers and their own session's id (plain, gzip, with an allowed Origin)", async () => {
+    const first = await rawSession("root");
+    const second = await rawSession("root");
+    const token = await setup.tokenFor("root");
+    const sessionOf = async (post: typeof first.post) => {
+      const answer = await post({ jsonrpc: "2.0", id: 1, method: "ping" });
+      return answer.headers.get("mcp-session-id");
+    };
+    const ids = [await sessionOf(first.post), await sessionOf(second.post)];
+    expect(ids[0]).not.toBe(ids[1]);
+    const call = {
+      jsonrpc: "2.0",
+      id: 7,
+      method: "tools/call",
+      params: { name: "alpha__echo", arguments: { text: "h" } },
+    };
+    const list = { jsonrpc: "2.0", id: 8, method: "tools/list" };
+    for (const [index, sessionId] of ids.entries()) {
+      for (const [body, encoding, origin] of [
+        [call, "identity", null],
+        [list, "identity", null],
+        [list, "gzip", null],
+        [call, "identity", "https://app.example"],
+      ] as const) {
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: ACCEPT,
+          "accept-encoding": encoding,
+          "mcp-session-id": sessionId as string,
+          "mcp-protocol-version": "2025-11-25",
+        };
+        if (origin !== null) headers.origin = origin;
+        const response = await fetch(`${setup.gateway.url}/mcp`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          decompress: false,
+        });
+        const label = `session ${index} ${body.method} ${encoding} ${origin ?? "no origin"}`;
+        expect(response.status, label).toBe(200);
+        expect(response.headers.get("mcp-session-id"), label).toBe(sessionId);
+        expect(response.headers.get("content-type"), label).toStartWith("application/json");
+        expect(response.headers.get("content-security-policy"), label).toBe(
+          "default-src 'none'; sandbox; frame-ancestors 'none'",
+        );
+        expect(response.headers.get("x-content-type-options"), label).toBe("nosniff");
+        expect(response.headers.get("referrer-policy"), label).toBe("no-referrer");
+        expect(response.headers.get("access-control-allow-origin"), label).toBe(origin);
+        if (encoding === "gzip") {
+          expect(response.headers.get("content-encoding"), label).toBe("gzip");
+          expect(response.headers.get("vary"), label).toBe("Accept-Encoding");
+          const text = new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await response.arrayBuffer())));
+          expect((JSON.parse(text) as { id: number }).id, label).toBe(8);
+        } else {
+          expect(response.headers.get("content-encoding"), label).toBeNull();
+          expect(((await response.json()) as { id: number }).id, label).toBe(body.id);
+        }
+      }
+    }
+    await first.client.close();
+    await second.client.close();
+  });
+
+  test("a tool call follows its server disabled and enabled again on the very next request", async () => {
+    const { client, post } = await rawSession("root");
+    const call = async (id: number) =>
+      (await (
+        await post({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: { name: "gamma__echo", arguments: { text: "g" } },
+        })
+      ).json()) as { result?: { content: unknown }; error?: { code: number; message: string } };
+    const patch = (enabled: boolean) =>
+      setup.gateway.request(`/admin/api/mcp-servers/${setup.serverIds.gamma}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${setup.users.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ enabled }),
+      });
+    expect((await call(1)).result?.content).toEqual([{ type: "text", text: "gamma:g" }]);
+    expect((await patch(false)).status).toBe(200);
+    try {
+      const refused = await call(2);
+      expect(refused.error?.code).toBe(-32602);
+      expect(refused.error?.message).toContain("Unknown tool: gamma__echo");
+    } finally {
+      expect((await patch(true)).status).toBe(200);
+    }
+    expect((await call(3)).result?.content).toEqual([{ type: "text", text: "gamma:g" }]);
     await client.close();
   });
 });

@@ -35,6 +35,11 @@ export class ServerAccess {
     return decision.granted ? decision.toolAllowed : () => false;
   }
 
+  /** Every server, allowed or not, in the order `servers` keeps (do not modify the array). */
+  all(): readonly McpServer[] {
+    return this.registry.list();
+  }
+
   servers(caller: Caller): McpServer[] {
     return this.registry.list().filter((server) => this.allows(server, caller));
   }

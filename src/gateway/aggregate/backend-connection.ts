@@ -33,8 +33,11 @@ import { VERSION } from "./version.ts";
 export interface BackendConnectionDeps {
   addressGuard: BackendAddressGuard;
   logger: Logger;
-  /** The headers of each request to the backend (credential and user context, built fresh). */
-  headers: (server: McpServer) => Promise<Record<string, string>>;
+  /**
+   * The headers of each request to the backend (credential and user context, built fresh; without
+   * a promise when nothing needs waiting for).
+   */
+  headers: (server: McpServer) => Record<string, string> | Promise<Record<string, string>>;
   /** The backend said one of its lists changed. */
   onListChanged: (serverId: string, kind: ListKind) => void;
   /** A logging message or a resource update for the client session. */
@@ -68,6 +71,8 @@ export type ListKind = "tools" | "prompts" | "resources";
  */
 export class BackendConnection {
   private client: Promise<Client> | undefined;
+  /** `client` once it is open: the lean path's calls take it without waiting. */
+  private openClient: Client | undefined;
   /** Request ids of direct requests (`direct`): strings, so they never meet the SDK client's numbers. */
   private directIds = 0;
 
@@ -113,7 +118,7 @@ export class BackendConnection {
    * `notifications/cancelled` either way.
    */
   async direct(request: McpRequest, signal: AbortSignal): Promise<DirectAnswer> {
-    const client = await this.connected();
+    const client = this.openClient ?? (await this.connected());
     const transport = client.transport;
     if (!(transport instanceof StreamableHTTPClientTransport)) {
       const timed = { timeout: this.server.timeoutMs, signal };
@@ -136,18 +141,23 @@ export class BackendConnection {
     signal: AbortSignal,
   ): Promise<DirectAnswer> {
     const id = `gw-${++this.directIds}`;
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    };
-    if (transport.sessionId !== undefined) headers["mcp-session-id"] = transport.sessionId;
-    if (transport.protocolVersion !== undefined) headers["mcp-protocol-version"] = transport.protocolVersion;
     try {
-      const response = await this.fetch(this.server.url, {
+      const pending = this.ownHeaders();
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      };
+      if (transport.sessionId !== undefined) headers["mcp-session-id"] = transport.sessionId;
+      if (transport.protocolVersion !== undefined)
+        headers["mcp-protocol-version"] = transport.protocolVersion;
+      const own = pending instanceof Promise ? await pending : pending;
+      for (const name in own) headers[name.toLowerCase()] = own[name] as string;
+      const response = await globalThis.fetch(this.server.url, {
         method: "POST",
         headers,
         body: JSON.stringify({ jsonrpc: "2.0", id, method: request.method, params: request.params }),
         signal,
+        redirect: "manual",
       });
       if (!response.ok) {
         const text = await response.text().catch(() => "");
@@ -195,6 +205,7 @@ export class BackendConnection {
   async close(): Promise<void> {
     const pending = this.client;
     this.client = undefined;
+    this.openClient = undefined;
     if (!pending) return;
     const client = await pending.catch(() => undefined);
     if (!client) return;
@@ -210,9 +221,14 @@ export class BackendConnection {
     if (!this.client) {
       const pending = this.open();
       // A failed connection is not kept: the next request tries again.
-      pending.catch(() => {
-        if (this.client === pending) this.client = undefined;
-      });
+      pending.then(
+        (client) => {
+          if (this.client === pending) this.openClient = client;
+        },
+        () => {
+          if (this.client === pending) this.client = undefined;
+        },
+      );
       this.client = pending;
     }
     return this.client;
@@ -254,7 +270,10 @@ export class BackendConnection {
     client.onclose = () => {
       const current = this.client;
       void current?.then((open) => {
-        if (open === client && this.client === current) this.client = undefined;
+        if (open === client && this.client === current) {
+          this.client = undefined;
+          this.openClient = undefined;
+        }
       });
     };
     const level = this.deps.loggingLevel();
@@ -274,21 +293,37 @@ export class BackendConnection {
   }
 
   private async fetch(target: string | URL, init: RequestInit = {}): Promise<Response> {
-    const { addressGuard } = this.deps;
-    const address = addressGuard.cached(this.server.url) ?? (await addressGuard.verdict(this.server.url));
-    if (address.problem !== undefined) {
-      this.deps.logger.warn(
-        { server: this.server.name, problem: address.problem },
-        "backend address refused: the gateway does not connect to it",
-      );
-      throw new Error("Backend address refused");
-    }
-    const own = await this.deps.headers(this.server);
+    const own = await this.ownHeaders();
     return await globalThis.fetch(target, {
       ...init,
       headers: withOwn(init.headers, own),
       redirect: "manual",
     });
+  }
+
+  /**
+   * The backend's own headers (its credential), once its address is known to be one the gateway
+   * connects to; without a promise when the address verdict and the headers are at hand.
+   */
+  private ownHeaders(): Record<string, string> | Promise<Record<string, string>> {
+    const address = this.deps.addressGuard.cached(this.server.url);
+    if (address === undefined) return this.checkedHeaders();
+    this.refuseProblem(address.problem);
+    return this.deps.headers(this.server);
+  }
+
+  private async checkedHeaders(): Promise<Record<string, string>> {
+    this.refuseProblem((await this.deps.addressGuard.verdict(this.server.url)).problem);
+    return await this.deps.headers(this.server);
+  }
+
+  private refuseProblem(problem: string | undefined): void {
+    if (problem === undefined) return;
+    this.deps.logger.warn(
+      { server: this.server.name, problem },
+      "backend address refused: the gateway does not connect to it",
+    );
+    throw new Error("Backend address refused");
   }
 }
 

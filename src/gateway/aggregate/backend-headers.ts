@@ -18,15 +18,26 @@ export interface BackendHeaderDeps {
  * user context, built as the per-server proxy builds them (never the client's own token). No user
  * context for a server without auth, as the proxy sends none there either.
  */
-export async function backendHeaders(
+export function backendHeaders(
   server: McpServer,
   caller: Caller,
   deps: BackendHeaderDeps,
+): Record<string, string> | Promise<Record<string, string>> {
+  // The common case, without a promise: a credential at hand and no user context to sign.
+  const ready = deps.backendAuth.ready(server.id);
+  if (ready !== undefined && (!server.authRequired || server.userContext === "none")) return ready;
+  return builtHeaders(server, caller, deps, ready);
+}
+
+async function builtHeaders(
+  server: McpServer,
+  caller: Caller,
+  deps: BackendHeaderDeps,
+  ready: Record<string, string> | undefined,
 ): Promise<Record<string, string>> {
   let credential: Record<string, string>;
   try {
-    credential =
-      deps.backendAuth.ready(server.id) ?? (await deps.backendAuth.headers(server.id, caller.principal.id));
+    credential = ready ?? (await deps.backendAuth.headers(server.id, caller.principal.id));
   } catch (error) {
     // No upstream token of the person's own (`upstream_user_token`): an McpError reaches the
     // client as it is, so they learn where to sign in again, as on /mcp/{server}.

@@ -16,7 +16,7 @@ export type ConnectionDeps = Omit<
   /** A transport onto a stdio server's process for the client session `sessionKey`. */
   stdioTransport: (server: McpServer, sessionKey: string) => Transport;
   /** The headers of one request to a backend for this caller. */
-  headers: (server: McpServer, caller: Caller) => Promise<Record<string, string>>;
+  headers: (server: McpServer, caller: Caller) => Record<string, string> | Promise<Record<string, string>>;
 };
 
 /** One client session's backend connections, one per server, each opened on first use. */

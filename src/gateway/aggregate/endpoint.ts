@@ -15,7 +15,7 @@ import { countedSse, type OpenStreams } from "../open-streams.ts";
 import { MCP_CORS } from "../proxy.ts";
 import { rpcError } from "../rpc-error.ts";
 import type { McpServer } from "../types.ts";
-import { sandboxed } from "../upstream-response.ts";
+import { PROXIED_CSP, sandboxed } from "../upstream-response.ts";
 import type { Caller } from "../user-context.ts";
 import type { AggregateAudit, RequestFacts, RowFacts } from "./audit.ts";
 import { acceptsGzip } from "./gzip-page.ts";
@@ -71,11 +71,45 @@ export class AggregateEndpoint {
     private readonly options: EndpointOptions,
   ) {}
 
+  /** Lean answers, built with their sandbox headers and never SSE: nothing to add on the way out. */
+  private readonly sealed = new WeakSet<Response>();
+
+  /** Each session's lean answer headers, plain and gzip-encoded: a Response copies a `Headers` cheaply. */
+  private readonly answerHeaders = new WeakMap<AggregateSession, { plain?: Headers; gzip?: Headers }>();
+
+  private leanHeaders(session: AggregateSession, encoding: "gzip" | undefined): Headers {
+    let kept = this.answerHeaders.get(session);
+    if (kept === undefined) {
+      kept = {};
+      this.answerHeaders.set(session, kept);
+    }
+    const key = encoding === undefined ? "plain" : "gzip";
+    let headers = kept[key];
+    if (headers === undefined) {
+      headers = new Headers({
+        "content-type": "application/json",
+        "mcp-session-id": session.id,
+        "content-security-policy": PROXIED_CSP,
+        "x-content-type-options": "nosniff",
+        // As every answer gets it (src/http/security-headers.ts); present, it is not set again.
+        "referrer-policy": "no-referrer",
+      });
+      if (encoding !== undefined) {
+        headers.set("content-encoding", encoding);
+        headers.set("vary", "Accept-Encoding");
+      }
+      kept[key] = headers;
+    }
+    return headers;
+  }
+
   async handle(request: Request): Promise<Response> {
     const origin = request.headers.get("origin");
     if (origin === null) {
       if (request.method === "OPTIONS") return new Response(null, { status: 204 });
-      return countedSse(sandboxed(await this.serve(request)), this.deps.sseStreams);
+      const response = await this.serve(request);
+      if (this.sealed.has(response)) return response;
+      return countedSse(sandboxed(response), this.deps.sseStreams);
     }
     if (!originAllowed(origin, this.options.publicUrl, this.options.allowedOrigins)) {
       return rpcError(403, null, -32600, "Origin not allowed");
@@ -94,13 +128,18 @@ export class AggregateEndpoint {
     const method = request.method;
     const answered = (response: Response, row: Partial<RowFacts> = {}): Response => {
       audit.row(facts, {
-        server: "",
-        method,
-        target: null,
-        httpStatus: response.status,
-        rpcErrorCode: null,
-        responseBytes: method === "GET" && response.ok ? null : contentLength(response),
-        ...row,
+        server: row.server ?? "",
+        method: row.method ?? method,
+        target: row.target ?? null,
+        httpStatus: row.httpStatus ?? response.status,
+        rpcErrorCode: row.rpcErrorCode ?? null,
+        responseBytes:
+          row.responseBytes !== undefined
+            ? row.responseBytes
+            : method === "GET" && response.ok
+              ? null
+              : contentLength(response),
+        refused: row.refused,
       });
       return response;
     };
@@ -255,9 +294,17 @@ export class AggregateEndpoint {
   ): Promise<Response> {
     const { audit, routes, rateLimits, lean } = this.deps;
     const owner = session.owner;
-    const routed = await Promise.all(
-      requests.map((message) => routes.route(session, message.method, message.params)),
-    );
+    let routed: Routed[];
+    if (requests.length === 1) {
+      const first = requests[0] as RpcRequest;
+      // Most often decided without waiting (see RequestRoutes.route): no promise to settle then.
+      const route = routes.route(session, first.method, first.params);
+      routed = [route instanceof Promise ? await route : route];
+    } else {
+      routed = await Promise.all(
+        requests.map((message) => routes.route(session, message.method, message.params)),
+      );
+    }
     const single = Array.isArray(body) ? undefined : requests[0];
     const refused: boolean[] = routed.map((route, index) => {
       const server = route.server;
@@ -279,15 +326,8 @@ export class AggregateEndpoint {
       if (lean.takes(session, single, request.headers.get("accept"))) {
         const gzip = acceptsGzip(request.headers.get("accept-encoding"));
         const answer = await lean.answer(session, single, route, request, gzip);
-        const headers: Record<string, string> = {
-          "content-type": "application/json",
-          "mcp-session-id": session.id,
-        };
-        if (answer.encoding !== undefined) {
-          headers["content-encoding"] = answer.encoding;
-          headers.vary = "Accept-Encoding";
-        }
-        const response = new Response(answer.body, { headers });
+        const response = new Response(answer.body, { headers: this.leanHeaders(session, answer.encoding) });
+        this.sealed.add(response);
         return answered(response, {
           ...row,
           rpcErrorCode: answer.errorCode,

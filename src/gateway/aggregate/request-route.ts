@@ -34,7 +34,22 @@ export class RequestRoutes {
     private readonly resources: AggregateResources,
   ) {}
 
-  async route(session: AggregateSession, method: string, params: unknown): Promise<Routed> {
+  /**
+   * As `routed`, without a promise when the cached catalogs decide a tool call (the request the
+   * endpoint sees most).
+   */
+  route(session: AggregateSession, method: string, params: unknown): Routed | Promise<Routed> {
+    if (method === "tools/call" && params && typeof params === "object") {
+      const name = (params as { name?: unknown }).name;
+      if (typeof name === "string") {
+        const tool = this.tools.locateNow(session, name);
+        if (tool !== null) return { server: tool?.server, target: name, tool, denied: tool?.denied ?? false };
+      }
+    }
+    return this.routed(session, method, params);
+  }
+
+  async routed(session: AggregateSession, method: string, params: unknown): Promise<Routed> {
     const fields = (params && typeof params === "object" ? params : {}) as {
       name?: unknown;
       uri?: unknown;

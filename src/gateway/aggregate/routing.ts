@@ -155,6 +155,35 @@ export class NamedRouter {
     return undefined;
   }
 
+  /**
+   * `locate` answered from the cached catalogs alone, without waiting: the same answer `locate`
+   * gives when one of the servers the name starts with has it, else null (`locate` decides: an
+   * uncached catalog, a name found elsewhere or nowhere). The common call costs no promise and no
+   * array per request.
+   */
+  locateNow(session: AggregateSession, name: string): Located | undefined | null {
+    const caller = session.caller;
+    const separator = this.separator;
+    for (const server of this.access.all()) {
+      const prefix = server.name.length + separator.length;
+      if (
+        name.length <= prefix ||
+        !name.startsWith(server.name) ||
+        !name.startsWith(separator, server.name.length) ||
+        !this.access.allows(server, caller)
+      )
+        continue;
+      const items = this.catalog.cached(server.id);
+      if (items === undefined) return null;
+      const own = items.byExposedName.get(name);
+      if (own === undefined) continue;
+      const allowed = this.filter(server, caller);
+      const item = items.itemByExposedName.get(name);
+      return { server, name: own, item, denied: allowed !== undefined && !allowed(own) };
+    }
+    return null;
+  }
+
   private serverItems(session: AggregateSession, server: McpServer): Promise<ServerItems> {
     const cached = this.catalog.cached(server.id);
     return cached ? Promise.resolve(cached) : this.catalog.items(session.connection(server));

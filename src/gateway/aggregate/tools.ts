@@ -53,6 +53,11 @@ export class AggregateTools {
     return this.router.locate(session, name);
   }
 
+  /** `locate` without waiting, when the cached catalogs decide (see `NamedRouter.locateNow`). */
+  locateNow(session: AggregateSession, name: string): Located | undefined | null {
+    return this.router.locateNow(session, name);
+  }
+
   /** As `locate`, a denied tool refused and reported (see `NamedRouter.resolve`). */
   resolve(session: AggregateSession, name: string): Promise<Located | undefined> {
     return this.router.resolve(session, name);
@@ -148,10 +153,15 @@ export class AggregateTools {
     signal: AbortSignal,
   ): Promise<DirectAnswer> {
     const connection = session.connection(target.server);
-    const send = () =>
-      connection.direct({ method: "tools/call", params: { ...params, name: target.name } }, signal);
+    const request = { method: "tools/call", params: { ...params, name: target.name } };
     try {
-      return await this.retryingOnce(target, signal, send);
+      // The retry of `retryingOnce`, without a closure and an async step per call.
+      try {
+        return await connection.direct(request, signal);
+      } catch (error) {
+        if (!this.retrying(target, signal, error)) throw error;
+        return await connection.direct(request, signal);
+      }
     } catch (error) {
       const failure = backendFailure(error, target.server, this.logger, "tools/call");
       // As the SDK server answers a handler's McpError (its message as it is, with the data).
@@ -168,13 +178,19 @@ export class AggregateTools {
     try {
       return await send();
     } catch (error) {
-      if (!retryable(target.item, error) || signal.aborted) throw error;
-      this.logger.info(
-        { server: target.server.name, tool: target.name, err: errorText(error) },
-        "aggregated tools/call: connection failed before an answer; retrying an idempotent tool once",
-      );
+      if (!this.retrying(target, signal, error)) throw error;
       return await send();
     }
+  }
+
+  /** Whether a failed call is sent again (see `retryingOnce`); logged when it is. */
+  private retrying(target: Located, signal: AbortSignal, error: unknown): boolean {
+    if (!retryable(target.item, error) || signal.aborted) return false;
+    this.logger.info(
+      { server: target.server.name, tool: target.name, err: errorText(error) },
+      "aggregated tools/call: connection failed before an answer; retrying an idempotent tool once",
+    );
+    return true;
   }
 }
 
