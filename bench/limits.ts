@@ -64,6 +64,11 @@ function seedScale(dataDir: string): void {
       for (let i = 0; i < 10_000; i++) row.run(now - (batch * 10_000 + i) * 1000, `seed-${i}`);
     })();
   }
+  // The block index the gateway's writer keeps for its own rows (src/db/schema/activity.ts).
+  db.run(`INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id)
+    SELECT 'user', user_id, min(id), max(id) FROM mcp_activity GROUP BY user_id`);
+  db.run(`INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id)
+    SELECT 'server', server, min(id), max(id) FROM mcp_activity GROUP BY server`);
   db.close();
 }
 

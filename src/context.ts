@@ -14,7 +14,7 @@ import { applyMigrations } from "./db/migrate.ts";
 import { BrowserSessionStore } from "./identity/browser-sessions.ts";
 import { UserService } from "./identity/user-service.ts";
 import { UserStore } from "./identity/user-store.ts";
-import { createLogger, type Logger } from "./logger.ts";
+import { createLogger, drainLogger, type Logger } from "./logger.ts";
 import { type AppLogs, createAppLogs } from "./logs/app-logs.ts";
 import { AccessTokenService } from "./oauth/access-tokens.ts";
 import { BearerAuthenticator } from "./oauth/bearer.ts";
@@ -170,17 +170,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
     close: async () => {
       for (const task of closers.reverse()) await task();
       db.$client.close();
-      // Waits for pino's asynchronous stdout writes (the shutdown's own lines included) to drain,
-      // so that the exit that follows loses none; never more than a second.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        const done = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        if (logger.flush) logger.flush(done);
-        else done();
-      });
+      // The shutdown's own lines included: the exit that follows loses none.
+      await drainLogger(logger, 1000);
     },
   };
 }

@@ -101,3 +101,29 @@ export function createLogger(level: string, destination?: DestinationStream, sin
     sinks.length === 0 ? main : new TeeDestination(main, sinks),
   );
 }
+
+/**
+ * Waits for pino's asynchronous stdout writes to drain, at most `timeoutMs`; past that (stdout is
+ * a pipe its reader is slow to empty), writes what is left synchronously, so that an exit after
+ * this loses no line.
+ */
+export async function drainLogger(logger: Logger, timeoutMs: number): Promise<void> {
+  const drained = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    if (logger.flush) logger.flush(done);
+    else done();
+  });
+  if (drained) return;
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
+    | { flushSync?: () => void }
+    | undefined;
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // Nothing more can be done for a destination that refuses to write.
+  }
+}
