@@ -1,9 +1,8 @@
 import { ActivityStore } from "../audit/activity/store.ts";
 import { RetentionJob } from "../audit/retention/job.ts";
 import { createContext } from "../context.ts";
-import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+import { CONFIG_FLAGS_HELP, configOnly } from "./config-flags.ts";
 
 export const cleanupCommand: Command = {
   name: "cleanup",
@@ -22,14 +21,8 @@ ${CONFIG_FLAGS_HELP}
   --help            show this help
 `,
   async run(argv, io) {
-    const flags = parseFlags(argv, { values: CONFIG_FLAGS });
-    if (flags.help) {
-      io.stdout(this.usage);
-      return 0;
-    }
-    const loaded = configFromFlags(flags, io);
-    if (!loaded) return CONFIG_EXIT;
-    const { config } = loaded;
+    const config = configOnly(argv, io, this.usage);
+    if (typeof config === "number") return config;
     const ctx = await createContext(config);
     try {
       const result = new RetentionJob(ctx, new ActivityStore(ctx.db)).run();

@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from "../config/load.ts";
-import type { ParsedFlags } from "./args.ts";
+import { type ParsedFlags, parseFlags } from "./args.ts";
 import type { CliIo } from "./command.ts";
 
 /** Flags every command that reads the configuration accepts. */
@@ -34,3 +34,17 @@ export function configFromFlags(
 
 /** Exit status of an invalid configuration. */
 export const CONFIG_EXIT = 2;
+
+/**
+ * The start of a command whose only flags are the configuration's: `--help` prints `usage` (exit
+ * 0), an invalid configuration its problems (exit CONFIG_EXIT). Gives the configuration, or the
+ * exit status to return.
+ */
+export function configOnly(argv: readonly string[], io: CliIo, usage: string): Config | number {
+  const flags = parseFlags(argv, { values: CONFIG_FLAGS });
+  if (flags.help) {
+    io.stdout(usage);
+    return 0;
+  }
+  return configFromFlags(flags, io)?.config ?? CONFIG_EXIT;
+}

@@ -1,8 +1,7 @@
 import { openDatabase } from "../db/connection.ts";
 import { applyMigrations, embeddedMigrations } from "../db/migrate.ts";
-import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+import { CONFIG_FLAGS_HELP, configOnly } from "./config-flags.ts";
 
 export const initDbCommand: Command = {
   name: "init-db",
@@ -17,14 +16,8 @@ ${CONFIG_FLAGS_HELP}
   --help            show this help
 `,
   async run(argv, io) {
-    const flags = parseFlags(argv, { values: CONFIG_FLAGS });
-    if (flags.help) {
-      io.stdout(this.usage);
-      return 0;
-    }
-    const loaded = configFromFlags(flags, io);
-    if (!loaded) return CONFIG_EXIT;
-    const { config } = loaded;
+    const config = configOnly(argv, io, this.usage);
+    if (typeof config === "number") return config;
     const db = openDatabase(config.sqliteFile, { busyTimeoutMs: config.sqliteBusyTimeoutMs });
     try {
       applyMigrations(db);

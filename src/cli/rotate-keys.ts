@@ -1,7 +1,6 @@
 import { KeyStore } from "../oauth/keys.ts";
-import { parseFlags } from "./args.ts";
 import type { Command } from "./command.ts";
-import { CONFIG_EXIT, CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFromFlags } from "./config-flags.ts";
+import { CONFIG_FLAGS_HELP, configOnly } from "./config-flags.ts";
 
 export const rotateKeysCommand: Command = {
   name: "rotate-keys",
@@ -20,14 +19,8 @@ ${CONFIG_FLAGS_HELP}
   --help            show this help
 `,
   async run(argv, io) {
-    const flags = parseFlags(argv, { values: CONFIG_FLAGS });
-    if (flags.help) {
-      io.stdout(this.usage);
-      return 0;
-    }
-    const loaded = configFromFlags(flags, io);
-    if (!loaded) return CONFIG_EXIT;
-    const { config } = loaded;
+    const config = configOnly(argv, io, this.usage);
+    if (typeof config === "number") return config;
     if (config.jwtAlgorithm === "HS256") {
       io.stderr("rotate-keys: JWT_ALGORITHM is HS256; change JWT_SECRET_KEY to rotate a shared secret\n");
       return 1;

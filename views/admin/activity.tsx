@@ -4,6 +4,7 @@ import {
   activityQueryString,
 } from "../../src/admin/pages/activity-query.ts";
 import { ActivityHead, ActivityRow, type ActivityRowData } from "./activity-row.tsx";
+import { LiveRows } from "./live-rows.tsx";
 import { AdminShell } from "./shell.tsx";
 
 /** Methods offered in the filter's suggestions (any other can be typed). */
@@ -98,44 +99,22 @@ function Filters({ filters, servers }: { filters: ActivityPageFilters; servers: 
   );
 }
 
-/**
- * The live list: hidden until /static/live-rows.js shows it (it needs the script). The stream URL
- * carries the same filters as the history, so both lists show the same kind of rows.
- */
+/** The live list; the stream carries the same filters as the history, so both show the same kind of rows. */
 function Live({ filters, maxRows }: { filters: ActivityPageFilters; maxRows: number }) {
   return (
-    <section
-      class="card activity-live"
-      id="activity-live"
-      aria-label="Live activity"
-      data-live-rows
-      data-pause="activity-pause"
-      data-event="activity"
-      data-noun="request"
-      data-nouns="requests"
-      data-stream={`/admin/activity/stream${activityQueryString(filters)}`}
-      data-max-rows={String(maxRows)}
-      hidden
+    <LiveRows
+      prefix="activity"
+      label="Live activity"
+      event="activity"
+      noun="request"
+      nouns="requests"
+      stream={`/admin/activity/stream${activityQueryString(filters)}`}
+      maxRows={maxRows}
+      tableClass="list activity"
+      empty="New MCP requests appear here as they happen."
     >
-      <header class="activity-live-head">
-        <h2>Live</h2>
-        <span id="activity-live-status" class="hint" aria-live="polite">
-          connecting…
-        </span>
-        <button type="button" id="activity-pause" class="secondary" aria-pressed="false">
-          Pause
-        </button>
-      </header>
-      <div class="table-wrap">
-        <table class="list activity" id="activity-live-table">
-          <ActivityHead />
-          <tbody id="activity-live-rows"></tbody>
-        </table>
-      </div>
-      <p class="empty" id="activity-live-empty">
-        New MCP requests appear here as they happen.
-      </p>
-    </section>
+      <ActivityHead />
+    </LiveRows>
   );
 }
 

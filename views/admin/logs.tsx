@@ -1,5 +1,6 @@
 import { type LogQuery, logQueryString } from "../../src/logs/query.ts";
 import { LOG_LEVEL_NAMES, type LogLine } from "../../src/logs/ring.ts";
+import { LiveRows } from "./live-rows.tsx";
 import { LogHead, LogRow } from "./logs-row.tsx";
 import { AdminShell } from "./shell.tsx";
 
@@ -49,41 +50,22 @@ function Filters({ query }: { query: LogQuery }) {
   );
 }
 
-/** The live list: hidden until /static/live-rows.js shows it; its stream carries the page's filters. */
+/** The live list; its stream carries the page's filters. */
 function Live({ query, maxLines }: { query: LogQuery; maxLines: number }) {
   return (
-    <section
-      class="card activity-live"
-      id="logs-live"
-      aria-label="Live log"
-      data-live-rows
-      data-pause="logs-pause"
-      data-event="log"
-      data-noun="line"
-      data-nouns="lines"
-      data-stream={`/admin/logs/stream${logQueryString(query)}`}
-      data-max-rows={String(maxLines)}
-      hidden
+    <LiveRows
+      prefix="logs"
+      label="Live log"
+      event="log"
+      noun="line"
+      nouns="lines"
+      stream={`/admin/logs/stream${logQueryString(query)}`}
+      maxRows={maxLines}
+      tableClass="list logs"
+      empty="New log lines appear here as the gateway writes them."
     >
-      <header class="activity-live-head">
-        <h2>Live</h2>
-        <span id="logs-live-status" class="hint" aria-live="polite">
-          connecting…
-        </span>
-        <button type="button" id="logs-pause" class="secondary" aria-pressed="false">
-          Pause
-        </button>
-      </header>
-      <div class="table-wrap">
-        <table class="list logs" id="logs-live-table">
-          <LogHead />
-          <tbody id="logs-live-rows"></tbody>
-        </table>
-      </div>
-      <p class="empty" id="logs-live-empty">
-        New log lines appear here as the gateway writes them.
-      </p>
-    </section>
+      <LogHead />
+    </LiveRows>
   );
 }
 

@@ -41,6 +41,31 @@ function invalid(name: string, errors: FormErrors): Record<string, string> {
     : {};
 }
 
+/** A labelled control, its hint and its problems under it. */
+function Labelled(props: {
+  label: string;
+  name: string;
+  errors: FormErrors;
+  hint?: string;
+  children: Children;
+}) {
+  return (
+    // biome-ignore lint/a11y/noLabelWithoutControl: the control is `children`, inside the label
+    <label>
+      <span safe>{props.label}</span>
+      {props.children}
+      {props.hint ? (
+        <span class="hint" safe>
+          {props.hint}
+        </span>
+      ) : (
+        ""
+      )}
+      <FieldErrors name={props.name} errors={props.errors} />
+    </label>
+  );
+}
+
 function TextField(props: {
   label: string;
   name: string;
@@ -51,10 +76,9 @@ function TextField(props: {
   required?: boolean;
   placeholder?: string;
 }) {
-  const { label, name, values, errors } = props;
+  const { name, values, errors } = props;
   return (
-    <label>
-      <span safe>{label}</span>
+    <Labelled label={props.label} name={name} errors={errors} hint={props.hint}>
       <input
         type={props.type ?? "text"}
         name={name}
@@ -63,15 +87,7 @@ function TextField(props: {
         placeholder={props.placeholder}
         {...invalid(name, errors)}
       />
-      {props.hint ? (
-        <span class="hint" safe>
-          {props.hint}
-        </span>
-      ) : (
-        ""
-      )}
-      <FieldErrors name={name} errors={errors} />
-    </label>
+    </Labelled>
   );
 }
 
@@ -83,30 +99,15 @@ function SecretField(props: {
   hint: string;
   multiline?: boolean;
 }) {
-  const { label, name, errors } = props;
-  const after = (
-    <>
-      <span class="hint" safe>
-        {props.hint}
-      </span>
-      <FieldErrors name={name} errors={errors} />
-    </>
-  );
-  if (props.multiline) {
-    return (
-      <label>
-        <span safe>{label}</span>
-        <textarea name={name} rows="3" spellcheck="false" {...invalid(name, errors)}></textarea>
-        {after}
-      </label>
-    );
-  }
+  const { name, errors } = props;
   return (
-    <label>
-      <span safe>{label}</span>
-      <input type="password" name={name} autocomplete="new-password" {...invalid(name, errors)} />
-      {after}
-    </label>
+    <Labelled label={props.label} name={name} errors={errors} hint={props.hint}>
+      {props.multiline ? (
+        <textarea name={name} rows="3" spellcheck="false" {...invalid(name, errors)}></textarea>
+      ) : (
+        <input type="password" name={name} autocomplete="new-password" {...invalid(name, errors)} />
+      )}
+    </Labelled>
   );
 }
 
@@ -117,18 +118,13 @@ function TextArea(props: {
   errors: FormErrors;
   hint: string;
 }) {
-  const { label, name, values, errors } = props;
+  const { name, values, errors } = props;
   return (
-    <label>
-      <span safe>{label}</span>
+    <Labelled label={props.label} name={name} errors={errors} hint={props.hint}>
       <textarea name={name} rows="3" spellcheck="false" {...invalid(name, errors)} safe>
         {values[name] ?? ""}
       </textarea>
-      <span class="hint" safe>
-        {props.hint}
-      </span>
-      <FieldErrors name={name} errors={errors} />
-    </label>
+    </Labelled>
   );
 }
 
@@ -140,10 +136,9 @@ function Select(props: {
   options: [string, string][];
   hint?: string;
 }) {
-  const { label, name, values, errors } = props;
+  const { name, values, errors } = props;
   return (
-    <label>
-      <span safe>{label}</span>
+    <Labelled label={props.label} name={name} errors={errors} hint={props.hint}>
       <select name={name} {...invalid(name, errors)}>
         {props.options.map(([value, text]) => (
           <option value={value} selected={values[name] === value} safe>
@@ -151,15 +146,7 @@ function Select(props: {
           </option>
         ))}
       </select>
-      {props.hint ? (
-        <span class="hint" safe>
-          {props.hint}
-        </span>
-      ) : (
-        ""
-      )}
-      <FieldErrors name={name} errors={errors} />
-    </label>
+    </Labelled>
   );
 }
 
