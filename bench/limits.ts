@@ -8,7 +8,7 @@
 // --baseline PATH adds "on" run by another executable (an older build), compared with "on".
 // Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--connections 32] [--threads 2] [--scale] [--split] [--binary PATH] [--baseline PATH]
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -102,16 +102,35 @@ if (values.baseline !== undefined) await launch(BASELINE, ON, undefined, values.
  * core to spare, the main thread's time per request is what bounds throughput.
  */
 function mainThreadMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+  return threadMicros(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU time of the activity writer thread(s) so far, in µs (Bun names a Worker's thread "Worker"). */
+function writerThreadMicros(pid: number): number {
+  let total = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const stat = `/proc/${pid}/task/${task}/stat`;
+    if (readFileSync(stat, "utf8").includes("(Worker)")) total += threadMicros(stat);
+  }
+  return total;
+}
+
+function threadMicros(statFile: string): number {
+  const stat = readFileSync(statFile, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // utime + stime, 100 ticks/s
 }
-type Measured = Result & { mainCpu: number };
+
+type Measured = Result & { mainCpu: number; writerCpu: number };
 async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Measured> {
-  const before = mainThreadMicros(gateway.pid);
+  const before = { main: mainThreadMicros(gateway.pid), writer: writerThreadMicros(gateway.pid) };
   const result = await load(gateway, auth(gateway), { ...options, seconds });
   const requests = result.rps * Number(seconds);
-  return { ...result, mainCpu: (mainThreadMicros(gateway.pid) - before) / requests };
+  return {
+    ...result,
+    mainCpu: (mainThreadMicros(gateway.pid) - before.main) / requests,
+    writerCpu: (writerThreadMicros(gateway.pid) - before.writer) / requests,
+  };
 }
 
 const options = { dir, threads: values.threads as string, connections: values.connections as string };
@@ -135,7 +154,7 @@ const fixed = (x: number, digits: number) => x.toFixed(digits);
 console.log(
   `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
 );
-console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req   errors`);
+console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req  writer µs/req   errors`);
 for (const [i, { name }] of targets.entries()) {
   const runs = rounds.map((row) => row[i] as Measured);
   console.log(
@@ -144,6 +163,7 @@ for (const [i, { name }] of targets.entries()) {
     fixed(median(runs.map((r) => r.p50)), 2).padStart(9),
     fixed(median(runs.map((r) => r.cpu)), 1).padStart(11),
     fixed(median(runs.map((r) => r.mainCpu)), 1).padStart(12),
+    fixed(median(runs.map((r) => r.writerCpu)), 1).padStart(14),
     `  ${[...new Set(runs.map((r) => r.errors))].join("; ")}`,
   );
 }
