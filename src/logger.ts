@@ -63,7 +63,7 @@ export interface LogSink {
  */
 class TeeDestination implements DestinationStream {
   constructor(
-    private readonly main: DestinationStream,
+    readonly main: DestinationStream,
     private readonly sinks: LogSink[],
   ) {}
 
@@ -103,27 +103,27 @@ export function createLogger(level: string, destination?: DestinationStream, sin
 }
 
 /**
- * Waits for pino's asynchronous stdout writes to drain, at most `timeoutMs`; past that (stdout is
- * a pipe its reader is slow to empty), writes what is left synchronously, so that an exit after
- * this loses no line.
+ * Waits until pino's asynchronous stdout writes are done, at most `timeoutMs`, so that an exit
+ * after this loses no line; past that (a pipe its reader is slow to empty), writes what is still
+ * queued synchronously. Why not `logger.flush(cb)`: sonic-boom (pino's stdout destination) calls it
+ * back at once when its `minLength` is 0, pino's default, even with a write in flight, so a line
+ * logged just before the exit could be lost (the "stopping" line of `start`, seen under load).
  */
 export async function drainLogger(logger: Logger, timeoutMs: number): Promise<void> {
-  const drained = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    const done = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    if (logger.flush) logger.flush(done);
-    else done();
-  });
-  if (drained) return;
-  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as
-    | { flushSync?: () => void }
-    | undefined;
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  const target = stream instanceof TeeDestination ? stream.main : stream;
+  const deadline = performance.now() + timeoutMs;
+  while (writesPending(target) && performance.now() < deadline) await Bun.sleep(2);
+  if (!writesPending(target)) return;
   try {
-    stream?.flushSync?.();
+    (target as { flushSync?: () => void }).flushSync?.();
   } catch {
     // Nothing more can be done for a destination that refuses to write.
   }
+}
+
+/** A write in flight or bytes queued, read from sonic-boom's own state (false for other streams). */
+function writesPending(stream: unknown): boolean {
+  const state = (stream ?? {}) as { _writing?: unknown; _len?: unknown };
+  return state._writing === true || (typeof state._len === "number" && state._len > 0);
 }
