@@ -5,17 +5,16 @@
 // Writes docs/screenshots/admin-activity.png and admin-dashboard.png.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { Browser, Page } from "playwright-core";
 import { sdkClient, tokenFor } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 const HOSTILE_TOOL = `<img src=x onerror="alert('tool')"><script>alert("x")</script>`;
 const LIVE_ROWS = 10;
 
@@ -25,7 +24,6 @@ let browser: Browser;
 let client: Client;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   backend = await startMcpBackend();
   gateway = await listeningGateway({ ADMIN_LIVE_ACTIVITY_ROWS: String(LIVE_ROWS) });
   browser = await launchBrowser();
@@ -61,15 +59,7 @@ test(
     await echo("before the page"); // in the stored history when the page opens
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(m.text());
-    });
-    page.on("pageerror", (e) => problems.push(String(e)));
-    page.on("dialog", async (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      await dialog.dismiss();
-    });
+    const problems = pageProblems(page);
 
     // Sign in, and come back to the filtered page.
     await page.goto(`${gateway.url}/admin/activity?server=notes&method=tools%2Fcall`);

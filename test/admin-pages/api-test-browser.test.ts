@@ -2,7 +2,7 @@
 // result in), and nothing the backend wrote runs or becomes an element.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser } from "playwright-core";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 import { type ApiTestBackend, HOSTILE, startApiTestBackend } from "./api-test-fixtures.ts";
@@ -27,12 +27,7 @@ afterAll(async () => {
 test("Chromium: choose a server and a hostile tool, call it; its text stays text, no script runs", async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    void dialog.dismiss();
-  });
+  const problems = pageProblems(page, { console: false });
 
   await page.goto(`${gateway.url}/admin/api-test`);
   await page.fill('input[name="username"]', "root");

@@ -5,7 +5,7 @@
 // a POST without the CSRF token → 403. Screenshots go to docs/screenshots/ (shown in the README).
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { AuditReport } from "../../src/audit/scan/types.ts";
@@ -17,7 +17,7 @@ import {
   sdkClient,
   tokenFor,
 } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { STRONG_PASSWORD } from "../support/context.ts";
 import {
   HOSTILE_DESCRIPTION,
@@ -29,7 +29,7 @@ import {
   weather,
 } from "./audit-fixtures.ts";
 
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 
 let env: GatewayWithUsers;
 let browser: Browser;
@@ -38,7 +38,6 @@ let pinnedBackend: FakeServer;
 const pinnedTools = [weather(WEATHER)];
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   env = await gatewayWithUsers();
   poisoned = startFakeServer({ auth: "none", tools: POISONED_TOOLS });
   pinnedBackend = startFakeServer({ auth: "none", tools: pinnedTools });
@@ -54,15 +53,7 @@ afterAll(async () => {
 /** A page that records console errors, failed scripts and any dialog. */
 async function watchedPage(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page);
   return { page, problems };
 }
 

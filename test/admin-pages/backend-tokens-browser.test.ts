@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page, Route } from "playwright-core";
 import { createServer } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, screenshotsDir } from "../support/browser.ts";
 import { createUser, login, STRONG_PASSWORD } from "../support/context.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 import { startTokenEndpoint, type TokenEndpoint } from "./backend-tokens-endpoint.ts";
 
 const CC_SECRET = "browser-cc-secret-93d2";
-/** docs/screenshots/admin-backend-tokens.png is written here (screenshots.test.ts leaves it to this test). */
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 
 let gateway: ListeningGateway;
 let browser: Browser;
@@ -19,7 +17,6 @@ let ccId: string;
 
 // One attempt of at most 1.5 s: the page's htmx request gives up a little after that.
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   endpoint = startTokenEndpoint();
   gateway = await listeningGateway({ MCP_BACKEND_TOKEN_RETRIES: "1", MCP_BACKEND_TOKEN_TIMEOUT_MS: "1500" });
   browser = await launchBrowser();

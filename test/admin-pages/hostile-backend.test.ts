@@ -19,7 +19,7 @@ import {
   sdkClient,
   tokenFor,
 } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems } from "../support/browser.ts";
 import { STRONG_PASSWORD } from "../support/context.ts";
 import {
   HOSTILE_ANSWER,
@@ -102,12 +102,7 @@ async function watchedPage(context: BrowserContext): Promise<{ page: Page; probl
   });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page, { console: false });
   return { page, problems };
 }
 

@@ -4,21 +4,19 @@
 // docs/screenshots/admin-logs.png.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 const HOSTILE = `<img src=x onerror="alert('log')"><script>alert("x")</script>`;
 
 let gateway: ListeningGateway;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   gateway = await listeningGateway();
   browser = await launchBrowser();
   await createUser(gateway, "root", { isAdmin: true });
@@ -37,15 +35,7 @@ test(
   async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(m.text());
-    });
-    page.on("pageerror", (e) => problems.push(String(e)));
-    page.on("dialog", async (dialog) => {
-      problems.push(`dialog: ${dialog.message()}`);
-      await dialog.dismiss();
-    });
+    const problems = pageProblems(page);
 
     // Sign in, and come back to the filtered page.
     await page.goto(`${gateway.url}/admin/logs?q=probe`);

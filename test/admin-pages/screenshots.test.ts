@@ -4,19 +4,19 @@
 // in a 900 px window (nothing scrolls sideways). Screenshots (light scheme, 1280 px wide, and one
 // at 900 px) go to docs/screenshots/, shown in the README's "Screenshots" section.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { ADMIN_PAGES } from "../../views/admin/shell.tsx";
 import { PORTAL_PAGES } from "../../views/portal/shell.tsx";
 import { sdkClient, tokenFor } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { registerClient } from "../support/oauth-helpers.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 const WIDE = { width: 1280, height: 800 };
 const NARROW = 900;
 
@@ -48,7 +48,6 @@ let aliceId: string;
 let notesId: string;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   backend = await startMcpBackend();
   gateway = await listeningGateway({ OAUTH_REGISTRATION_MODE: "approval" });
   await createUser(gateway, "root", { isAdmin: true });
@@ -97,15 +96,7 @@ async function signedIn(
   const context = await browser.newContext({ viewport: WIDE, colorScheme: "light" });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(message.text());
-  });
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page);
   await page.goto(`${gateway.url}${path}`);
   await page.fill('input[name="username"]', username);
   await page.fill('input[name="password"]', STRONG_PASSWORD);

@@ -1,21 +1,18 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
 const SECRET = "browser-secret-Hq41m";
-/** Where the screenshots of the admin pages go (shown in the README). */
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 
 let gateway: ListeningGateway;
 let backend: McpBackend;
 let browser: Browser;
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   backend = await startMcpBackend();
   gateway = await listeningGateway();
   browser = await launchBrowser();
@@ -31,12 +28,7 @@ afterAll(async () => {
 test("Chromium: add a server (fields follow the transport, errors next to fields) → its tools → grant → edit keeps the credential → delete", async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page, { console: false });
   const registry = gateway.app.decorator.gateway.registry;
 
   await page.goto(`${gateway.url}/admin/servers`);

@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { INITIALIZE, postMessage } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems, screenshotsDir } from "../support/browser.ts";
 import { createUser, jsonInit, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
-/** Where the screenshots of the admin pages go (shown in the README). */
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 const CAROL_PASSWORD = "Staple-Battery-42";
 
 let gateway: ListeningGateway;
@@ -17,7 +15,6 @@ let backend: McpBackend;
 let browser: Browser;
 let notesId: string;
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   backend = await startMcpBackend();
   gateway = await listeningGateway();
   browser = await launchBrowser();
@@ -50,12 +47,7 @@ async function initializeStatus(token: string): Promise<number> {
 test("Chromium: create a user → they sign in and use a server → disable them → their token is refused at the next request → admin_change and sign-in events on the security page", async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page, { console: false });
 
   await page.goto(`${gateway.url}/admin/users`);
   expect(new URL(page.url()).pathname).toBe("/login");

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { readSetupCode } from "../admin/web.ts";
 import { INITIALIZE, postMessage, sdkClient } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, pageProblems } from "../support/browser.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
@@ -35,12 +35,7 @@ async function watchedContext(): Promise<{ context: BrowserContext; page: Page; 
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("pageerror", (error) => problems.push(String(error)));
-  page.on("dialog", async (dialog) => {
-    problems.push(`dialog: ${dialog.message()}`);
-    await dialog.dismiss();
-  });
+  const problems = pageProblems(page, { console: false });
   return { context, page, problems };
 }
 

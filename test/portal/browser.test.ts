@@ -1,23 +1,20 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { INITIALIZE, postMessage, sdkClient } from "../gateway/helpers.ts";
-import { launchBrowser } from "../support/browser.ts";
+import { launchBrowser, screenshotsDir } from "../support/browser.ts";
 import { createUser, STRONG_PASSWORD } from "../support/context.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 import { obtainCode, pkcePair, registerClient } from "../support/oauth-helpers.ts";
 import { type ListeningGateway, listeningGateway } from "../support/server.ts";
 
-/** Where the screenshots of the portal go (shown in the README). */
-const SCREENSHOTS = join(import.meta.dir, "..", "..", "docs", "screenshots");
+const SCREENSHOTS = screenshotsDir();
 const HOSTILE_NAME = `<img src=x onerror="alert('name')"><script>alert("x")</script> Notes`;
 
 let gateway: ListeningGateway;
 let backend: McpBackend;
 let browser: Browser;
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   backend = await startMcpBackend();
   gateway = await listeningGateway();
   browser = await launchBrowser();

@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import { ServerDeletePage } from "../../../views/admin/servers-delete.tsx";
 import { ServerFormPage } from "../../../views/admin/servers-form.tsx";
-import { ServersListPage } from "../../../views/admin/servers-list.tsx";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { ServerInput } from "../../gateway/registry.ts";
@@ -26,7 +25,7 @@ import {
   schemaErrors,
   serverValues,
 } from "./servers-form.ts";
-import { serverDetailRenderer, serverNotFound } from "./servers-render.ts";
+import { serverDetailRenderer, serverNotFound, serversListPage } from "./servers-render.ts";
 
 const NO_PARSE = { parse: "none" } as const;
 
@@ -88,6 +87,17 @@ export function adminServerEditPages(ctx: AppContext, gateway: Gateway) {
     return server.managedBy === "config" ? configManaged(server) : server;
   };
 
+  /** The signed-in admin and the server of an edit or delete page, or the answer refusing either. */
+  const pageOf = async (
+    request: Request,
+    id: string,
+  ): Promise<{ admin: AdminPageIdentity; server: McpServer } | Response> => {
+    const admin = await guard(request);
+    if (admin instanceof Response) return admin;
+    const server = await changeable(id);
+    return server instanceof Response ? server : { admin, server };
+  };
+
   return new Elysia({ name: "admin-pages-servers-edit" })
     .get("/admin/servers/new", async ({ request }) => {
       const admin = await guard(request);
@@ -124,11 +134,9 @@ export function adminServerEditPages(ctx: AppContext, gateway: Gateway) {
     .get(
       "/admin/servers/:id/edit",
       async ({ request, params }: { request: Request; params: { id: string } }) => {
-        const admin = await guard(request);
-        if (admin instanceof Response) return admin;
-        const server = await changeable(params.id);
-        if (server instanceof Response) return server;
-        return formPage(admin, server, serverValues(server));
+        const page = await pageOf(request, params.id);
+        if (page instanceof Response) return page;
+        return formPage(page.admin, page.server, serverValues(page.server));
       },
     )
     .post(
@@ -160,10 +168,9 @@ export function adminServerEditPages(ctx: AppContext, gateway: Gateway) {
     .get(
       "/admin/servers/:id/delete",
       async ({ request, params }: { request: Request; params: { id: string } }) => {
-        const admin = await guard(request);
-        if (admin instanceof Response) return admin;
-        const server = await changeable(params.id);
-        if (server instanceof Response) return server;
+        const page = await pageOf(request, params.id);
+        if (page instanceof Response) return page;
+        const { admin, server } = page;
         const grants = gateway.policy.grantsOf(server.id).length;
         return htmlResponse(
           await ServerDeletePage({ username: admin.username, csrfToken: admin.csrfToken, server, grants }),
@@ -183,17 +190,7 @@ export function adminServerEditPages(ctx: AppContext, gateway: Gateway) {
           return messageResponse(result.status, { title: "Not deleted", message: result.message });
         ctx.logger.info({ serverId: server.id, by: admin.identity.principal.id }, "mcp server deleted");
         await recordPageChange(ctx, admin, { request, server: bunServer, params, fields }, server, undefined);
-        const servers = registry
-          .list()
-          .map((entry) => ({ server: entry, health: gateway.health.get(entry.id) }));
-        return htmlResponse(
-          await ServersListPage({
-            username: admin.username,
-            csrfToken: admin.csrfToken,
-            servers,
-            notice: `Server ${server.name} deleted.`,
-          }),
-        );
+        return serversListPage(gateway, admin, `Server ${server.name} deleted.`);
       },
       NO_PARSE,
     );

@@ -1,5 +1,6 @@
 import { ServerDetailPage } from "../../../views/admin/servers-detail.tsx";
 import type { ServerGrantView } from "../../../views/admin/servers-grants.tsx";
+import { ServersListPage } from "../../../views/admin/servers-list.tsx";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import type { McpServer } from "../../gateway/types.ts";
@@ -20,6 +21,16 @@ export interface DetailExtras {
 /** The 404 page of a server that does not exist (deleted meanwhile, or a wrong id). */
 export const serverNotFound = () =>
   messageResponse(404, { title: "Not found", message: "No such MCP server (deleted?)." });
+
+/** The servers list page, with each server's last health check and an optional notice. */
+export async function serversListPage(gateway: Gateway, admin: AdminPageIdentity, notice?: string) {
+  const servers = gateway.registry
+    .list()
+    .map((server) => ({ server, health: gateway.health.get(server.id) }));
+  return htmlResponse(
+    await ServersListPage({ username: admin.username, csrfToken: admin.csrfToken, servers, notice }),
+  );
+}
 
 /** How the page renders one server's page, shared by the routes that answer with it. */
 export function serverDetailRenderer(ctx: AppContext, gateway: Gateway) {

@@ -1,12 +1,11 @@
 import { Elysia } from "elysia";
 import { DiscoveredLists, DiscoveredPage } from "../../../views/admin/servers-discovered.tsx";
-import { ServersListPage } from "../../../views/admin/servers-list.tsx";
 import type { AppContext } from "../../context.ts";
 import type { Gateway } from "../../gateway/module.ts";
 import { htmlResponse } from "../../web/html.ts";
 import { adminFormPost, adminPageGuard } from "./guard.ts";
 import { discoverServer } from "./servers-discovery.ts";
-import { serverDetailRenderer, serverNotFound } from "./servers-render.ts";
+import { serverDetailRenderer, serverNotFound, serversListPage } from "./servers-render.ts";
 import { testServerConnection } from "./servers-test.ts";
 
 const NO_PARSE = { parse: "none" } as const;
@@ -19,17 +18,14 @@ const NO_PARSE = { parse: "none" } as const;
 export function adminServerPages(ctx: AppContext, gateway: Gateway) {
   const guard = adminPageGuard(ctx);
   const adminPost = adminFormPost(ctx);
-  const { registry, health } = gateway;
+  const { registry } = gateway;
   const detailPage = serverDetailRenderer(ctx, gateway);
 
   return new Elysia({ name: "admin-pages-servers" })
     .get("/admin/servers", async ({ request }) => {
       const admin = await guard(request);
       if (admin instanceof Response) return admin;
-      const servers = registry.list().map((server) => ({ server, health: health.get(server.id) }));
-      return htmlResponse(
-        await ServersListPage({ username: admin.username, csrfToken: admin.csrfToken, servers }),
-      );
+      return serversListPage(gateway, admin);
     })
     .get("/admin/servers/:id", async ({ request, params }: { request: Request; params: { id: string } }) => {
       const admin = await guard(request);
