@@ -1,15 +1,20 @@
-// CPU per stored MCP activity row, written as the gateway writes them (activityBatchInserter, one
-// transaction per batch) into a database migrated like the gateway's, against the schema before the
-// block index (migrations up to 0009: an index per user and per server, no blocks). Rows like a
-// busy gateway's: a few users and servers, batches of ACTIVITY_BATCH_SIZE's default. Alternates the
-// two in rounds, median of the per-round CPU per row. Not part of `bun test`. See bench/README.md.
+// CPU per stored MCP activity row, in the two halves the gateway splits it into: what the thread
+// that serves requests spends handing a row over, and what the writer thread spends storing it.
+// "segments (now)": each row packed into the batch being built (SegmentEncoder.add), one segment
+// stored per batch (segmentInserter). "row table (before)": each batch JSON.stringify'd and parsed
+// again, a row inserted per request with the `at` and outcome indexes and the block index
+// (migrations up to 0010, the inserter of that schema kept below). Rows like a busy gateway's: a few
+// users and servers, batches of ACTIVITY_BATCH_SIZE's default. The two alternate in rounds, median
+// of the per-round CPU per row. Not part of `bun test`. See bench/README.md.
 // Usage: bun bench/activity-insert.ts [--rows 200000] [--rounds 5] [--users 10]
 import type { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { activityBatchInserter, INSERT_ACTIVITY, runInsert } from "../src/audit/activity/insert.ts";
+import { segmentInserter } from "../src/audit/activity/insert.ts";
+import { ROW_TABLE_COLUMNS, rowTableValues } from "../src/audit/activity/row-table.ts";
+import { type EncodedSegment, SegmentEncoder } from "../src/audit/activity/segment.ts";
 import type { McpActivity } from "../src/audit/activity/types.ts";
 import { openDatabase } from "../src/db/connection.ts";
 import { applyMigrations, embeddedMigrations } from "../src/db/migrate.ts";
@@ -23,15 +28,33 @@ const { values } = parseArgs({
   },
 });
 const ROWS = Number(values.rows);
-const BATCH = 500;
+const BATCH = 2000;
 const users = Array.from({ length: Number(values.users) }, () => crypto.randomUUID());
 const dir = mkdtempSync(join(tmpdir(), "authmcp-activity-insert-"));
 
-/** The insert of the schema before the block index: the row alone (its indexes do the rest). */
-function rowOnlyInserter(sqlite: Database): (rows: readonly McpActivity[]) => void {
-  const insert = sqlite.prepare(INSERT_ACTIVITY);
+const INSERT_ROW = `INSERT INTO mcp_activity (${ROW_TABLE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_BLOCK = `INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id) VALUES (?, ?, ?, ?)
+  ON CONFLICT (kind, key, first_id) DO UPDATE SET last_id = max(last_id, excluded.last_id)`;
+
+/** The writer of the row table (before the segments): a row per request, a block per user and server. */
+function rowTableInserter(sqlite: Database): (rows: readonly McpActivity[]) => void {
+  const insert = sqlite.prepare(INSERT_ROW);
+  const insertBlock = sqlite.prepare(INSERT_BLOCK);
   return sqlite.transaction((rows: readonly McpActivity[]) => {
-    for (const r of rows) runInsert(insert, r);
+    const blocks = new Map<string, [kind: string, key: string, first: number, last: number]>();
+    for (const r of rows) {
+      const id = Number(insert.run(...rowTableValues(r)).lastInsertRowid);
+      for (const [kind, key] of [
+        ["user", r.userId],
+        ["server", r.server],
+      ] as const) {
+        if (key === null) continue;
+        const block = blocks.get(`${kind}\0${key}`);
+        if (block === undefined) blocks.set(`${kind}\0${key}`, [kind, key, id, id]);
+        else block[3] = id;
+      }
+    }
+    for (const block of blocks.values()) insertBlock.run(...block);
   });
 }
 
@@ -63,38 +86,69 @@ function batches(): McpActivity[][] {
   return all;
 }
 
-const blocksAt = embeddedMigrations().findIndex((m) => m.sql.some((s) => s.includes("mcp_activity_blocks")));
-const variants = {
-  "per-column indexes (before)": (file: string) => {
-    const db = openDatabase(file, { busyTimeoutMs: 5000 });
-    applyMigrations(db, embeddedMigrations().slice(0, blocksAt));
-    return { db, insert: rowOnlyInserter(db.$client) };
+const segmentsAt = embeddedMigrations().findIndex((m) =>
+  m.sql.some((s) => s.includes("CREATE TABLE `mcp_activity_segments`")),
+);
+/** Each variant: the hand-over on the request's thread, then the store on the writer's. */
+interface Variant {
+  handOver(rows: readonly McpActivity[]): unknown;
+  store(handed: unknown): void;
+}
+const variants: Record<string, (sqlite: Database) => Variant> = {
+  "row table (before)": (sqlite) => {
+    const insert = rowTableInserter(sqlite);
+    return {
+      handOver: (rows) => JSON.stringify(rows),
+      store: (json) => insert(JSON.parse(json as string) as McpActivity[]),
+    };
   },
-  "block index (now)": (file: string) => {
-    const db = openDatabase(file, { busyTimeoutMs: 5000 });
-    applyMigrations(db);
-    return { db, insert: activityBatchInserter(db.$client) };
+  "segments (now)": (sqlite) => {
+    const encoder = new SegmentEncoder(BATCH);
+    const insert = segmentInserter(sqlite);
+    return {
+      handOver: (rows) => {
+        for (const row of rows) encoder.add(row);
+        return encoder.take();
+      },
+      store: (segment) => insert(segment as EncodedSegment),
+    };
   },
 };
 
+const cpuMicros = () => {
+  const used = process.cpuUsage();
+  return used.user + used.system;
+};
 const data = batches();
-const results: Record<string, number[]> = {};
+const results: Record<string, { handOver: number[]; store: number[] }> = {};
 for (let round = 0; round < Number(values.rounds); round++) {
-  const names = Object.keys(variants) as (keyof typeof variants)[];
+  const names = Object.keys(variants);
   for (const name of round % 2 === 1 ? names.reverse() : names) {
-    const file = join(dir, `${round}-${name.replace(/\W+/g, "-")}.db`);
-    const { db, insert } = variants[name](file);
-    const before = process.cpuUsage();
-    for (const batch of data) insert(batch);
-    const used = process.cpuUsage(before);
-    const perRow = (used.user + used.system) / ROWS;
-    results[name] = [...(results[name] ?? []), perRow];
+    const db = openDatabase(join(dir, `${round}-${name.replace(/\W+/g, "-")}.db`), { busyTimeoutMs: 5000 });
+    // The row table's schema stops before the segments (whose conversion would drop it).
+    applyMigrations(
+      db,
+      name.startsWith("row") ? embeddedMigrations().slice(0, segmentsAt) : embeddedMigrations(),
+    );
+    const variant = (variants[name] as (sqlite: Database) => Variant)(db.$client);
+    let start = cpuMicros();
+    const handed = data.map((batch) => variant.handOver(batch));
+    const handOver = cpuMicros() - start;
+    start = cpuMicros();
+    for (const batch of handed) variant.store(batch);
+    const store = cpuMicros() - start;
+    const result = results[name] ?? { handOver: [], store: [] };
+    results[name] = result;
+    result.handOver.push(handOver / ROWS);
+    result.store.push(store / ROWS);
     db.$client.close();
   }
 }
 console.log(`${ROWS} rows in batches of ${BATCH}, ${users.length} users, 3 servers, ${values.rounds} rounds`);
-for (const [name, cpu] of Object.entries(results))
-  console.log(
-    `${name.padEnd(30)} CPU µs/row ${median(cpu).toFixed(2)}  (rounds ${cpu.map((x) => x.toFixed(2)).join(" ")})`,
-  );
+const format = (cpu: number[]) =>
+  `${median(cpu).toFixed(2)}  (rounds ${cpu.map((x) => x.toFixed(2)).join(" ")})`;
+for (const [name, cpu] of Object.entries(results)) {
+  console.log(`${name.padEnd(20)} request thread µs/row ${format(cpu.handOver)}`);
+  console.log(`${"".padEnd(20)} writer thread µs/row  ${format(cpu.store)}`);
+}
 rmSync(dir, { recursive: true, force: true });

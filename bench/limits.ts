@@ -12,7 +12,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { segmentInserter } from "../src/audit/activity/insert.ts";
+import { type EncodedSegment, encodeSegment } from "../src/audit/activity/segment.ts";
+import type { McpActivity } from "../src/audit/activity/types.ts";
 import { buildExecutable } from "../test/executable/helpers.ts";
+import { activityRow } from "../test/support/activity-row.ts";
 import { type GatewayUnderTest, spawnAnnounced, startBuiltGateway } from "./processes.ts";
 import { load, median, type Result } from "./wrk.ts";
 
@@ -27,6 +31,9 @@ const { values } = parseArgs({
     // Two more gateways: rate limits only, stored activity only (what each half costs).
     split: { type: "boolean", default: false },
     baseline: { type: "string" },
+    // Fresh gateway processes (and data directories) every round: a process's JIT decisions hold
+    // for its life, so with one process per target a whole run can lean one way.
+    restart: { type: "boolean", default: false },
   },
 });
 
@@ -55,46 +62,73 @@ function seedScale(dataDir: string): void {
     );
     for (let i = 0; i < 10_000; i++) user.run(`seed-${i}`, `seed${i}`, `seed${i}@example.test`, now, now);
   })();
-  const row = db.prepare(
-    `INSERT INTO mcp_activity (at, user_id, client_id, server, endpoint, session_id, method, target, outcome,
-     http_status, latency_ms, request_bytes, ip) VALUES (?, ?, 'c', 'bench', 'server', 's', 'tools/call', 'echo', 'ok', 200, 1, 80, '127.0.0.1')`,
-  );
-  for (let batch = 0; batch < 100; batch++) {
-    db.transaction(() => {
-      for (let i = 0; i < 10_000; i++) row.run(now - (batch * 10_000 + i) * 1000, `seed-${i}`);
-    })();
+  // As the gateway's writer stores them: a segment per batch of 2,000 (ACTIVITY_BATCH_SIZE).
+  const insert = segmentInserter(db);
+  const rows: McpActivity[] = [];
+  for (let n = 0; n < 1_000_000; n++) {
+    rows.push(
+      activityRow({
+        at: now - n * 1000,
+        userId: `seed-${n % 10_000}`,
+        clientId: "c",
+        server: "bench",
+        sessionId: "s",
+        requestBytes: 80,
+        ip: "127.0.0.1",
+      }),
+    );
+    if (rows.length === 2000) insert(encodeSegment(rows.splice(0)) as EncodedSegment);
   }
-  // The block index the gateway's writer keeps for its own rows (src/db/schema/activity.ts).
-  db.run(`INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id)
-    SELECT 'user', user_id, min(id), max(id) FROM mcp_activity GROUP BY user_id`);
-  db.run(`INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id)
-    SELECT 'server', server, min(id), max(id) FROM mcp_activity GROUP BY server`);
   db.close();
 }
 
 const backend = await spawnAnnounced([process.execPath, "bench/targets/backend.ts"], ROOT);
-const targets: { name: string; gateway: GatewayUnderTest; dataDir: string; stored: boolean }[] = [];
-const launch = async (
-  name: string,
-  env: Record<string, string>,
-  seed?: (dir: string) => void,
-  executable = binary,
-) => {
-  const dataDir = join(dir, name.replace(/\W+/g, "-"));
-  mkdirSync(dataDir);
-  seed?.(dataDir);
-  const gateway = await startBuiltGateway(executable, dataDir, backend.url, env);
-  targets.push({ name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" });
-};
-await launch("off (no limits, no stored activity)", OFF);
-await launch("on (limits + stored activity)", ON);
-if (values.scale) await launch("on, 10k users + 1M activity rows", ON, seedScale);
+interface Config {
+  name: string;
+  env: Record<string, string>;
+  seed?: (dir: string) => void;
+  executable: string;
+}
+const configs: Config[] = [
+  { name: "off (no limits, no stored activity)", env: OFF, executable: binary },
+  { name: "on (limits + stored activity)", env: ON, executable: binary },
+];
+if (values.scale)
+  configs.push({ name: "on, 10k users + 1M activity rows", env: ON, seed: seedScale, executable: binary });
 if (values.split) {
-  await launch("rate limits only", { RATE_LIMIT_ENABLED: "true", MCP_LOG_DB_ENABLED: "false" });
-  await launch("stored activity only", { RATE_LIMIT_ENABLED: "false", MCP_LOG_DB_ENABLED: "true" });
+  configs.push({
+    name: "rate limits only",
+    env: { RATE_LIMIT_ENABLED: "true", MCP_LOG_DB_ENABLED: "false" },
+    executable: binary,
+  });
+  configs.push({
+    name: "stored activity only",
+    env: { RATE_LIMIT_ENABLED: "false", MCP_LOG_DB_ENABLED: "true" },
+    executable: binary,
+  });
 }
 const BASELINE = "on, baseline executable";
-if (values.baseline !== undefined) await launch(BASELINE, ON, undefined, values.baseline);
+if (values.baseline !== undefined) configs.push({ name: BASELINE, env: ON, executable: values.baseline });
+
+interface Target {
+  name: string;
+  gateway: GatewayUnderTest;
+  dataDir: string;
+  stored: boolean;
+}
+/** Every configuration started in a fresh data directory (tagged with the round). */
+async function launchAll(round: number): Promise<Target[]> {
+  const started: Target[] = [];
+  for (const { name, env, seed, executable } of configs) {
+    const dataDir = join(dir, `${name.replace(/\W+/g, "-")}-${round}`);
+    mkdirSync(dataDir);
+    seed?.(dataDir);
+    const gateway = await startBuiltGateway(executable, dataDir, backend.url, env);
+    started.push({ name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" });
+  }
+  for (const { gateway } of started) await load(gateway, auth(gateway), { ...options, seconds: "2" });
+  return started;
+}
 
 /**
  * CPU time of the gateway's main thread (the one that serves requests) so far, in µs: activity rows
@@ -135,10 +169,17 @@ async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Meas
 
 const options = { dir, threads: values.threads as string, connections: values.connections as string };
 const auth = (g: GatewayUnderTest) => ({ Authorization: `Bearer ${g.token}` });
-for (const { gateway } of targets) await load(gateway, auth(gateway), { ...options, seconds: "2" });
 const loadBefore = loadavg();
 const rounds: Measured[][] = [];
+/** Every gateway started, stopped once measured (its stored rows are counted at the end). */
+const used: Target[] = [];
+let targets = await launchAll(0);
 for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
+  if (round > 0 && values.restart) {
+    for (const { gateway } of targets) await gateway.stop();
+    used.push(...targets);
+    targets = await launchAll(round);
+  }
   const order = targets.map((_, i) => i);
   if (round % 2 === 1) order.reverse();
   const row: Measured[] = [];
@@ -152,7 +193,7 @@ const loadAfter = loadavg();
 
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 console.log(
-  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
+  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds${values.restart ? " (fresh gateways each)" : ""}, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
 );
 console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req  writer µs/req   errors`);
 for (const [i, { name }] of targets.entries()) {
@@ -178,6 +219,10 @@ console.log(
   `\non / off: throughput ${fixed(onOff.throughput, 3)}x (budget >= 0.95), CPU per request ${fixed(onOff.cpu, 3)}x, main thread ${fixed(onOff.main, 3)}x; per round ${onOff.per.map((x) => fixed(x, 2)).join(" ")}`,
 );
 console.log(onOff.throughput >= 0.95 ? "within budget" : "OVER BUDGET");
+for (const [i, { name }] of targets.entries())
+  console.log(
+    `  req/s per round, ${name}: ${rounds.map((row) => fixed((row[i] as Measured).rps, 0)).join(" ")}`,
+  );
 if (values.split) {
   for (const name of ["rate limits only", "stored activity only"]) {
     const split = ratios(
@@ -209,17 +254,27 @@ if (values.scale) {
 }
 
 for (const { gateway } of targets) await gateway.stop();
+used.push(...targets);
 await backend.stop();
 // The rows each gateway stored (its writer thread flushes on shutdown): proof that the built
 // executable's worker entry point writes, and that nothing was lost on the way.
 let missing = false;
-for (const { name, dataDir, stored } of targets) {
+const storedBy = new Map<string, { rows: number; stored: boolean }>();
+for (const { name, dataDir, stored } of used) {
   const db = new Database(join(dataDir, "gateway.db"), { readonly: true });
-  const { n } = db.query("SELECT count(*) AS n FROM mcp_activity").get() as { n: number };
+  // An older build (--baseline) may keep a row per request in `mcp_activity`.
+  const segments =
+    db.query("SELECT 1 FROM sqlite_master WHERE name = 'mcp_activity_segments'").get() !== null;
+  const count = segments
+    ? "SELECT coalesce(sum(rows), 0) AS n FROM mcp_activity_segments"
+    : "SELECT count(*) AS n FROM mcp_activity";
+  const { n } = db.query(count).get() as { n: number };
   db.close();
-  console.log(`activity rows stored by "${name}": ${n}`);
+  const total = storedBy.get(name) ?? { rows: 0, stored };
+  storedBy.set(name, { rows: total.rows + n, stored });
   if (stored && n === 0) missing = true;
 }
+for (const [name, { rows }] of storedBy) console.log(`activity rows stored by "${name}": ${rows}`);
 rmSync(dir, { recursive: true, force: true });
 if (missing) {
   console.error("a gateway with MCP_LOG_DB_ENABLED=true stored no activity row");

@@ -61,7 +61,7 @@ function clientCounts(ctx: AppContext) {
 function traffic(ctx: AppContext, activity: ActivityModule): HourOfActivity[] | undefined {
   if (activity.queue === undefined) return undefined;
   activity.queue.flush();
-  return activityByHour(ctx.db, ctx.clock.now());
+  return activityByHour(activity.store, ctx.clock.now());
 }
 
 /** What the dashboard shows: counts, traffic, security events, queue health, servers and URLs. */

@@ -25,7 +25,7 @@ ${CONFIG_FLAGS_HELP}
     if (typeof config === "number") return config;
     const ctx = await createContext(config);
     try {
-      const result = new RetentionJob(ctx, new ActivityStore(ctx.db)).run();
+      const result = new RetentionJob(ctx, new ActivityStore(ctx.db.$client)).run();
       const when = (ms: number) => new Date(ms).toISOString();
       io.stdout(
         `deleted ${result.activityDeleted} MCP activity rows recorded before ${when(result.activityBefore)} (ACTIVITY_RETENTION_DAYS=${config.activityRetentionDays})\n` +

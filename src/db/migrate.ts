@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { MigrationMeta } from "drizzle-orm/migrator";
+import { convertRowActivity } from "../audit/activity/row-table.ts";
 import type { Db } from "./connection.ts";
 import { journal, migrationFiles } from "./migrations.gen.ts";
 
@@ -23,7 +24,10 @@ export function embeddedMigrations(
   });
 }
 
-/** Applies every migration not yet applied, all inside one transaction. Safe to run on every start. */
+/**
+ * Applies every migration not yet applied, all inside one transaction, then the data migration SQL
+ * cannot express (activity rows into segments). Safe to run on every start.
+ */
 export function applyMigrations(db: Db, migrations: MigrationMeta[] = embeddedMigrations()): void {
   // drizzle's migrator only reads folders; its dialect (internal in the typings) takes the list directly.
   const internals = db as unknown as {
@@ -31,6 +35,7 @@ export function applyMigrations(db: Db, migrations: MigrationMeta[] = embeddedMi
     session: unknown;
   };
   internals.dialect.migrate(migrations, internals.session, { migrationsFolder: "(embedded)" });
+  convertRowActivity(db.$client);
 }
 
 /** True when the newest embedded migration is recorded as applied. */

@@ -11,6 +11,7 @@ import m7 from "../../drizzle/0007_rate_limit_overrides.sql" with { type: "text"
 import m8 from "../../drizzle/0008_policy_audit_identity.sql" with { type: "text" };
 import m9 from "../../drizzle/0009_fat_shadowcat.sql" with { type: "text" };
 import m10 from "../../drizzle/0010_activity_blocks.sql" with { type: "text" };
+import m11 from "../../drizzle/0011_activity_segments.sql" with { type: "text" };
 
 export { journal };
 export const migrationFiles: Record<string, string> = {
@@ -25,4 +26,5 @@ export const migrationFiles: Record<string, string> = {
   "0008_policy_audit_identity": m8,
   "0009_fat_shadowcat": m9,
   "0010_activity_blocks": m10,
+  "0011_activity_segments": m11,
 };

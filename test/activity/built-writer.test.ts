@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { ActivityStore } from "../../src/audit/activity/store.ts";
 import { buildExecutable, collect, freePort, runToEnd, waitFor } from "../executable/helpers.ts";
 import { INITIALIZE, postMessage } from "../gateway/helpers.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
@@ -52,7 +53,10 @@ test("the built executable writes activity rows from its writer thread, in full 
   const rows = () => {
     const db = new Database(file, { readonly: true });
     try {
-      return db.query("SELECT method FROM mcp_activity ORDER BY id").all() as { method: string }[];
+      return new ActivityStore(db)
+        .page({}, 1000, 0)
+        .rows.sort((a, b) => a.id - b.id)
+        .map((r) => ({ method: r.method }));
     } finally {
       db.close();
     }

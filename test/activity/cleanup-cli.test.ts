@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ActivityStore } from "../../src/audit/activity/store.ts";
 import { eventually, runCommand, spawnGateway } from "../cli/start-helpers.ts";
 import { INITIALIZE, postMessage } from "../gateway/helpers.ts";
+import { activityRow } from "../support/activity-row.ts";
 import { type McpBackend, startMcpBackend } from "../support/mcp-backend.ts";
 
 const DAY = 86_400_000;
@@ -31,13 +33,9 @@ async function seeded(name: string, activityAges: number[], eventAges: number[])
   expect((await runCommand(["init-db"], env, emptyEnvFile)).code).toBe(0);
   const db = new Database(env.AUTH_SQLITE_PATH);
   const now = Date.now();
-  for (const age of activityAges) {
-    db.run(
-      `INSERT INTO mcp_activity (at, server, endpoint, method, outcome, http_status, latency_ms, request_bytes, target)
-       VALUES (?, 'notes', 'server', 'tools/call', 'ok', 200, 1, 10, ?)`,
-      [now - age * DAY, `age-${age}`],
-    );
-  }
+  // One segment per row: the cleanup deletes whole segments and rewrites none here.
+  for (const age of activityAges)
+    new ActivityStore(db).insertAll([activityRow({ at: now - age * DAY, target: `age-${age}` })]);
   for (const age of eventAges) {
     db.run(
       "INSERT INTO security_events (at, type, severity, details) VALUES (?, 'login_failure', 'low', ?)",
@@ -49,9 +47,10 @@ async function seeded(name: string, activityAges: number[], eventAges: number[])
     const read = new Database(env.AUTH_SQLITE_PATH, { readonly: true });
     try {
       return {
-        activity: (
-          read.query("SELECT target FROM mcp_activity ORDER BY at").all() as { target: string }[]
-        ).map((r) => r.target),
+        activity: new ActivityStore(read)
+          .page({}, 1000, 0)
+          .rows.reverse()
+          .map((r) => r.target),
         events: (
           read.query("SELECT details FROM security_events ORDER BY at").all() as { details: string }[]
         ).map((r) => (JSON.parse(r.details) as { age: number }).age),
@@ -117,11 +116,9 @@ describe("under start", () => {
       expect(remaining()).toEqual({ activity: ["age-2"], events: [1] });
       // And again every RETENTION_CLEANUP_INTERVAL_SECONDS: a row that became old is deleted.
       const db = new Database(env.AUTH_SQLITE_PATH);
-      db.run(
-        `INSERT INTO mcp_activity (at, server, endpoint, method, outcome, http_status, latency_ms, request_bytes, target)
-         VALUES (?, 'notes', 'server', 'ping', 'ok', 200, 1, 10, 'age-31')`,
-        [Date.now() - 31 * DAY],
-      );
+      new ActivityStore(db).insertAll([
+        activityRow({ at: Date.now() - 31 * DAY, method: "ping", target: "age-31" }),
+      ]);
       db.close();
       await eventually("the periodic cleanup ran", async () =>
         remaining().activity.includes("age-31") ? undefined : true,

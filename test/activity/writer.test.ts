@@ -51,7 +51,7 @@ function stage(options: { maxRows: number; batchSize: number }, file?: string) {
   applyMigrations(db);
   const logs: string[] = [];
   const logger = createLogger("info", { write: (line: string) => logs.push(line) });
-  const writer = createActivityWriter(path, 5000, new ActivityStore(db), logger);
+  const writer = createActivityWriter(path, 5000, options.batchSize, new ActivityStore(db.$client), logger);
   const queue = new ActivityQueue(
     writer,
     { ...options, flushIntervalMs: 3_600_000 },
@@ -63,8 +63,9 @@ function stage(options: { maxRows: number; batchSize: number }, file?: string) {
     db.$client.close();
     if (path !== ":memory:") rmSync(join(path, ".."), { recursive: true, force: true });
   });
-  const count = () => (db.$client.query("SELECT count(*) AS n FROM mcp_activity").get() as { n: number }).n;
-  return { path, db, writer, queue, logs, count };
+  const store = new ActivityStore(db.$client);
+  const count = () => store.page({}, 0, 0).total;
+  return { path, db, store, writer, queue, logs, count };
 }
 
 describe("activity writer thread", () => {
@@ -80,19 +81,8 @@ describe("activity writer thread", () => {
     s.queue.flush();
     expect(s.count()).toBe(4); // no waiting after flush: the admin list reads right after it
     expect(s.queue.depth).toBe(0);
-    const last = s.db.$client
-      .query(
-        "SELECT user_id, target, outcome, rpc_error_code, latency_ms, session_id FROM mcp_activity WHERE at = ?",
-      )
-      .get(Date.UTC(2026, 11, 2) + 4);
-    expect(last).toEqual({
-      user_id: "user-4",
-      target: 'tool "4" ünïcode',
-      outcome: "error",
-      rpc_error_code: -32602,
-      latency_ms: 2,
-      session_id: null,
-    });
+    const [last] = s.store.page({}, 1, 0).rows;
+    expect(last).toEqual({ id: 4, ...row(4, { rpcErrorCode: -32602, outcome: "error" }), latencyMs: 2 });
   });
 
   test("rows handed to a held-up thread count towards the queue's bound: it drops, never grows", async () => {
@@ -121,7 +111,7 @@ describe("activity writer thread", () => {
     s.queue.record(row(1));
     s.queue.flush();
     expect(s.count()).toBe(1);
-    s.db.$client.run("ALTER TABLE mcp_activity RENAME TO mcp_activity_moved");
+    s.db.$client.run("ALTER TABLE mcp_activity_segment_data RENAME TO mcp_activity_moved");
     s.queue.record(row(2));
     s.queue.record(row(3));
     s.queue.flush();
@@ -129,7 +119,8 @@ describe("activity writer thread", () => {
     expect(s.queue.depth).toBe(0);
     await until("the failure logged", () =>
       s.logs.some(
-        (line) => line.includes("writing MCP activity rows failed") && line.includes("mcp_activity"),
+        (line) =>
+          line.includes("writing MCP activity rows failed") && line.includes("mcp_activity_segment_data"),
       )
         ? true
         : undefined,
@@ -142,7 +133,7 @@ describe("activity writer thread", () => {
     await s.queue.close();
     s.queue.record(row(4));
     const other = new Database(s.path, { readonly: true });
-    expect(other.query("SELECT count(*) AS n FROM mcp_activity").get()).toEqual({ n: 3 });
+    expect(other.query("SELECT sum(rows) AS n FROM mcp_activity_segments").get()).toEqual({ n: 3 });
     other.close();
   });
 

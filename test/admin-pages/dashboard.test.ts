@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { McpActivity } from "../../src/audit/activity/types.ts";
 import { browserLogin, getPage, Jar, parseElements } from "../admin/web.ts";
+import { activityRow } from "../support/activity-row.ts";
 import { createUser, STRONG_PASSWORD, type TestGateway, testGateway } from "../support/context.ts";
 
 const HOUR = 3_600_000;
@@ -11,23 +12,8 @@ let gateway: TestGateway;
 let admin: Jar;
 
 function row(at: number, outcome: McpActivity["outcome"]): McpActivity {
-  return {
-    at,
-    userId: null,
-    clientId: null,
-    server: "notes",
-    endpoint: "server",
-    sessionId: null,
-    method: "tools/call",
-    target: "echo",
-    outcome,
-    httpStatus: outcome === "ok" ? 200 : outcome === "error" ? 502 : 403,
-    rpcErrorCode: null,
-    latencyMs: 5,
-    requestBytes: 10,
-    responseBytes: 10,
-    ip: null,
-  };
+  const httpStatus = outcome === "ok" ? 200 : outcome === "error" ? 502 : 403;
+  return activityRow({ at, outcome, httpStatus, latencyMs: 5, responseBytes: 10 });
 }
 
 /** The chart's hours: [requests, errors, refused] and how many bars each draws. */

@@ -1,4 +1,4 @@
-import type { Db } from "../../db/connection.ts";
+import type { ActivityStore } from "../../audit/activity/store.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -13,37 +13,15 @@ export interface HourOfActivity {
   refused: number;
 }
 
-// CAST: a bound JS number may arrive as a REAL, which would make the division fractional.
-const BY_HOUR = `SELECT CAST((at - ?1) / ${HOUR_MS} AS INTEGER) AS hour, COUNT(*) AS requests,
-  SUM(outcome = 'error') AS errors, SUM(outcome IN ('denied', 'rate_limited')) AS refused
-  FROM mcp_activity WHERE at >= ?1 AND at < ?2 GROUP BY hour`;
-
 /**
  * The stored MCP activity of the last `hours` whole clock hours, the current one last (partial),
- * every hour present (zero when quiet). One grouped query over the `at` index: the dashboard
- * reads a day's rows once per view, which SQLite counts without loading them.
+ * every hour present (zero when quiet). Counted from the segments' summaries where a segment lies
+ * within one hour, from its rows otherwise (src/audit/activity/store.ts).
  */
-export function activityByHour(db: Db, now: number, hours = 24): HourOfActivity[] {
+export function activityByHour(store: ActivityStore, now: number, hours = 24): HourOfActivity[] {
   const end = Math.floor(now / HOUR_MS) * HOUR_MS + HOUR_MS;
   const start = end - hours * HOUR_MS;
-  const result: HourOfActivity[] = Array.from({ length: hours }, (_, i) => ({
-    start: start + i * HOUR_MS,
-    requests: 0,
-    errors: 0,
-    refused: 0,
-  }));
-  const rows = db.$client.query(BY_HOUR).all(start, end) as {
-    hour: number;
-    requests: number;
-    errors: number | null;
-    refused: number | null;
-  }[];
-  for (const row of rows) {
-    const slot = result[row.hour];
-    if (slot === undefined) continue;
-    slot.requests = row.requests;
-    slot.errors = row.errors ?? 0;
-    slot.refused = row.refused ?? 0;
-  }
-  return result;
+  return store
+    .countByHour(start, hours, HOUR_MS)
+    .map((counts, i) => ({ start: start + i * HOUR_MS, ...counts }));
 }

@@ -1,65 +1,73 @@
-import type { Changes, Database, Statement } from "bun:sqlite";
-import type { McpActivity } from "./types.ts";
+import type { Database } from "bun:sqlite";
+import { dictionaryText, type EncodedSegment, SegmentEncoder, SegmentReader } from "./segment.ts";
 
-/** The insert of one activity row; `runInsert` binds a row to it. */
-export const INSERT_ACTIVITY = `INSERT INTO mcp_activity (at, user_id, client_id, server, endpoint, session_id, method,
-  target, outcome, http_status, rpc_error_code, latency_ms, request_bytes, response_bytes, ip)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+// A segment's ids start after the newest stored row's, unless the caller places it (the rows of
+// the old row table keep their ids, src/audit/activity/row-table.ts).
+const INSERT_SEGMENT = `INSERT INTO mcp_activity_segments
+  (first_id, last_id, rows, min_at, max_at, errors, denied, rate_limited)
+  SELECT first, first + ?1, ?2, ?3, ?4, ?5, ?6, ?7
+  FROM (SELECT coalesce(?8, (SELECT max(last_id) + 1 FROM mcp_activity_segments), 1) AS first)`;
+const INSERT_DATA = "INSERT INTO mcp_activity_segment_data (segment_id, strings, data) VALUES (?, ?, ?)";
+// The newest segment holds the largest ids: a new one always starts after them.
+const NEWEST = `SELECT s.id, s.first_id AS firstId, s.last_id AS lastId, s.rows, d.strings, d.data
+  FROM mcp_activity_segments AS s JOIN mcp_activity_segment_data AS d ON d.segment_id = s.id
+  ORDER BY s.id DESC LIMIT 1`;
+const DELETE_SEGMENT = "DELETE FROM mcp_activity_segments WHERE id = ?";
+const DELETE_DATA = "DELETE FROM mcp_activity_segment_data WHERE segment_id = ?";
 
-// A block starting where one of the same key started already: an id came back after retention
-// deleted the newest rows (see ActivityStore.deleteBefore). The wider range covers both.
-const INSERT_BLOCK = `INSERT INTO mcp_activity_blocks (kind, key, first_id, last_id) VALUES (?, ?, ?, ?)
-  ON CONFLICT (kind, key, first_id) DO UPDATE SET last_id = max(last_id, excluded.last_id)`;
+interface Newest {
+  id: number;
+  firstId: number;
+  lastId: number;
+  rows: number;
+  strings: string;
+  data: Uint8Array;
+}
 
 /**
- * Writes a batch of activity rows in one transaction of one prepared statement (no bound-variable
- * limit), with the batch's blocks (src/db/schema/activity.ts): for each user and each server in
- * it, the range of ids holding their rows. Shared by the main-thread store and the writer thread
+ * Stores segments (src/audit/activity/segment.ts): the summary and the payload of each, in one
+ * transaction. A segment that would fit into the newest one (together at most `mergeUpTo` rows) is
+ * merged into it: a quiet gateway flushes a few rows at a time, and a segment per flush would make
+ * every query read thousands of tiny ones. Shared by the main-thread store and the writer thread
  * (src/audit/activity/writer-worker.ts), which has its own connection: this file imports no
  * drizzle, so the worker's bundle stays small.
  */
-export function activityBatchInserter(sqlite: Database): (rows: readonly McpActivity[]) => void {
-  const insert = sqlite.prepare(INSERT_ACTIVITY);
-  const insertBlock = sqlite.prepare(INSERT_BLOCK);
-  const batch = sqlite.transaction((rows: readonly McpActivity[]) => {
-    const users = new Map<string, [first: number, last: number]>();
-    const servers = new Map<string, [first: number, last: number]>();
-    for (const r of rows) {
-      const id = Number(runInsert(insert, r).lastInsertRowid);
-      if (r.userId !== null) widen(users, r.userId, id);
-      widen(servers, r.server, id);
-    }
-    for (const [key, [first, last]] of users) insertBlock.run("user", key, first, last);
-    for (const [key, [first, last]] of servers) insertBlock.run("server", key, first, last);
-  });
-  return (rows) => {
-    if (rows.length > 0) batch(rows);
+export function segmentInserter(
+  sqlite: Database,
+  mergeUpTo = 0,
+): (segment: EncodedSegment, firstId?: number) => void {
+  const summary = sqlite.prepare(INSERT_SEGMENT);
+  const data = sqlite.prepare(INSERT_DATA);
+  const newest = sqlite.prepare<Newest, []>(NEWEST);
+  const deleteSegment = sqlite.prepare(DELETE_SEGMENT);
+  const deleteData = sqlite.prepare(DELETE_DATA);
+  const insert = (segment: EncodedSegment, firstId: number | null) => {
+    const { lastInsertRowid } = summary.run(
+      segment.lastOffset,
+      segment.rows,
+      segment.minAt,
+      segment.maxAt,
+      segment.errors,
+      segment.denied,
+      segment.rateLimited,
+      firstId,
+    );
+    data.run(lastInsertRowid, dictionaryText(segment.strings), segment.data);
   };
-}
-
-/** Runs `INSERT_ACTIVITY` prepared as `insert` for one row. */
-export function runInsert(insert: Statement, r: McpActivity): Changes {
-  return insert.run(
-    r.at,
-    r.userId,
-    r.clientId,
-    r.server,
-    r.endpoint,
-    r.sessionId,
-    r.method,
-    r.target,
-    r.outcome,
-    r.httpStatus,
-    r.rpcErrorCode,
-    Math.round(r.latencyMs),
-    r.requestBytes,
-    r.responseBytes,
-    r.ip,
-  );
-}
-
-function widen(blocks: Map<string, [number, number]>, key: string, id: number): void {
-  const block = blocks.get(key);
-  if (block === undefined) blocks.set(key, [id, id]);
-  else block[1] = id;
+  return sqlite.transaction((segment: EncodedSegment, firstId?: number) => {
+    const last = firstId === undefined && segment.rows < mergeUpTo ? newest.get() : null;
+    if (last === null || last.rows + segment.rows > mergeUpTo) {
+      insert(segment, firstId ?? null);
+      return;
+    }
+    const merged = new SegmentEncoder(last.rows + segment.rows);
+    const before = new SegmentReader(last.strings, last.data);
+    for (let i = 0; i < before.rows; i++) merged.add(before.row(i), before.idOffset(i));
+    const added = new SegmentReader(dictionaryText(segment.strings), segment.data);
+    const start = last.lastId + 1 - last.firstId;
+    for (let i = 0; i < added.rows; i++) merged.add(added.row(i), start + added.idOffset(i));
+    deleteData.run(last.id);
+    deleteSegment.run(last.id);
+    insert(merged.take() as EncodedSegment, last.firstId);
+  });
 }

@@ -33,10 +33,16 @@ export function createActivityModule(
   live: LiveCounts = {},
 ): ActivityModule {
   const { config } = ctx;
-  const store = new ActivityStore(ctx.db);
+  const store = new ActivityStore(ctx.db.$client, config.activityBatchSize);
   let queue: ActivityQueue | undefined;
   if (config.mcpLogDbEnabled) {
-    const writer = createActivityWriter(config.sqliteFile, config.sqliteBusyTimeoutMs, store, ctx.logger);
+    const writer = createActivityWriter(
+      config.sqliteFile,
+      config.sqliteBusyTimeoutMs,
+      config.activityBatchSize,
+      store,
+      ctx.logger,
+    );
     const q = new ActivityQueue(
       writer,
       {

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock.ts";
 import type { Logger } from "../../logger.ts";
+import { type EncodedSegment, SegmentEncoder } from "./segment.ts";
 import type { McpActivity } from "./types.ts";
 import type { ActivityWriter } from "./writer.ts";
 
@@ -11,15 +12,19 @@ export interface ActivityQueueOptions {
 
 /**
  * The bounded in-memory queue between the MCP endpoints and the activity table. `record` only
- * appends (or, when full, drops and counts): the request never waits on SQLite. Rows are handed to
- * the writer (a worker thread, src/audit/activity/writer.ts) in batches of `batchSize`, one
- * transaction each: at once when a batch is full (on a zero-delay timer, never inside the
- * request), and every `flushIntervalMs` once `start` ran. `flush` returns once they are written;
+ * packs the row into the batch being built (src/audit/activity/segment.ts; or, when full, drops
+ * and counts): the request never waits on SQLite and no row object is kept. Batches of
+ * `batchSize` rows are handed to the writer (a worker thread, src/audit/activity/writer.ts), one
+ * segment and one transaction each: at once when a batch is full (on a zero-delay timer, never
+ * inside the request), and every `flushIntervalMs` once `start` ran. `flush` returns once they are written;
  * `close` writes what is left. Rows handed over and not yet written still count towards
  * `maxRows`, so a writer that falls behind makes the queue drop, never grow.
  */
 export class ActivityQueue {
-  private rows: McpActivity[] = [];
+  private readonly building: SegmentEncoder;
+  /** Full batches waiting for the zero-delay hand-over, and their rows. */
+  private ready: EncodedSegment[] = [];
+  private readyRows = 0;
   private droppedTotal = 0;
   /** Dropped since the last warning: logged at most once per interval. */
   private droppedUnreported = 0;
@@ -33,11 +38,13 @@ export class ActivityQueue {
     private readonly options: ActivityQueueOptions,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.building = new SegmentEncoder(options.batchSize);
+  }
 
   /** Rows waiting to be written (queued here or handed to the writer). */
   get depth(): number {
-    return this.rows.length + this.writer.pending;
+    return this.building.size + this.readyRows + this.writer.pending;
   }
 
   /** Rows dropped because the queue was full or their batch failed, since start. */
@@ -47,14 +54,17 @@ export class ActivityQueue {
 
   record(activity: McpActivity): void {
     if (this.closed) return;
-    if (this.rows.length + this.writer.pending >= this.options.maxRows) {
+    if (this.depth >= this.options.maxRows) {
       this.droppedTotal++;
       this.droppedUnreported++;
       this.warnDropped();
       return;
     }
-    this.rows.push(activity);
-    if (this.rows.length >= this.options.batchSize && this.flushSoon === undefined) {
+    this.building.add(activity);
+    if (!this.building.full) return;
+    this.ready.push(this.building.take() as EncodedSegment);
+    this.readyRows += this.options.batchSize;
+    if (this.flushSoon === undefined) {
       this.flushSoon = setTimeout(() => {
         this.flushSoon = undefined;
         this.handOver();
@@ -76,14 +86,18 @@ export class ActivityQueue {
 
   /** Hands every waiting row to the writer, a batch per transaction. A failed batch is logged and dropped (counted). */
   private handOver(): void {
-    while (this.rows.length > 0) {
-      const batch = this.rows.splice(0, this.options.batchSize);
+    const partial = this.building.take();
+    if (partial !== undefined) this.ready.push(partial);
+    const batches = this.ready;
+    this.ready = [];
+    this.readyRows = 0;
+    for (const batch of batches) {
       try {
         this.writer.write(batch);
       } catch (error) {
-        this.droppedTotal += batch.length;
+        this.droppedTotal += batch.rows;
         this.logger.error(
-          { rows: batch.length, err: error instanceof Error ? error.message : String(error) },
+          { rows: batch.rows, err: error instanceof Error ? error.message : String(error) },
           "writing MCP activity rows failed; the batch was dropped",
         );
       }

@@ -1,8 +1,13 @@
-import { and, count, desc, eq, gte, lt, type SQL, sql } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-import type { Db } from "../../db/connection.ts";
-import { mcpActivity } from "../../db/schema/activity.ts";
-import { activityBatchInserter } from "./insert.ts";
+import type { Database, Statement } from "bun:sqlite";
+import { segmentInserter } from "./insert.ts";
+import {
+  dictionaryText,
+  type EncodedSegment,
+  encodeSegment,
+  OUTCOMES,
+  SegmentEncoder,
+  SegmentReader,
+} from "./segment.ts";
 import type { ActivityOutcome, McpActivity } from "./types.ts";
 
 /** What `GET /admin/api/mcp-activity` and its stream filter by (all optional; time as Unix ms). */
@@ -19,183 +24,269 @@ export interface ActivityFilter {
 
 export type StoredActivity = McpActivity & { id: number };
 
-/**
- * Up to this many rows in a user's (server's) blocks, their rows are read from those id ranges and
- * sorted; beyond it they are frequent enough that walking the `at` index, newest first, meets
- * them soon. A query-planning threshold (what either plan reads is bounded by the table), not a
- * limit anyone sets.
- */
-const BLOCK_SCAN_ROWS = 100_000;
+/** One hour of stored activity (the dashboard's chart). */
+export interface HourCounts {
+  requests: number;
+  /** Outcome "error". */
+  errors: number;
+  /** Outcome "denied" or "rate_limited". */
+  refused: number;
+}
 
-/** The columns of a stored row, named as drizzle names them (`fromRow` takes either). */
-const COLUMNS = `a.id AS id, a.at AS at, a.user_id AS userId, a.client_id AS clientId, a.server AS server,
-  a.endpoint AS endpoint, a.session_id AS sessionId, a.method AS method, a.target AS target,
-  a.outcome AS outcome, a.http_status AS httpStatus, a.rpc_error_code AS rpcErrorCode,
-  a.latency_ms AS latencyMs, a.request_bytes AS requestBytes, a.response_bytes AS responseBytes, a.ip AS ip`;
+interface Summary {
+  id: number;
+  firstId: number;
+  rows: number;
+  minAt: number;
+  maxAt: number;
+  errors: number;
+  denied: number;
+  rateLimited: number;
+}
+
+/** A matching row met while collecting a page. */
+interface Hit {
+  at: number;
+  id: number;
+  segment: SegmentReader;
+  index: number;
+}
+
+const SUMMARY_COLUMNS = `id, first_id AS firstId, rows, min_at AS minAt, max_at AS maxAt, errors, denied,
+  rate_limited AS rateLimited`;
 
 /**
- * The stored MCP activity rows: batch inserts (main-thread writer), filtered pages, retention
- * deletes. A user or server filter reads that key's blocks (`mcp_activity_blocks`, written with
- * each batch) instead of an index on the column (see src/db/schema/activity.ts).
+ * The stored MCP activity: segments of packed rows (src/audit/activity/segment.ts), their
+ * summaries in `mcp_activity_segments`. A page reads the summaries of the filter's time range,
+ * newest first, and opens segments until it holds the page's rows; the total comes from the
+ * summaries where they answer it (no filter but outcome, and a time range covering the segment)
+ * and from the segments otherwise. A segment whose dictionary lacks the filter's user, server or
+ * method is skipped without reading its rows.
  */
 export class ActivityStore {
-  private readonly insertBatch: (rows: readonly McpActivity[]) => void;
+  private readonly insert: (segment: EncodedSegment, firstId?: number) => void;
+  private readonly summaries: Statement<Summary, [number, number]>;
+  private readonly strings: Statement<{ strings: string }, [number]>;
+  private readonly data: Statement<{ data: Uint8Array }, [number]>;
 
+  /**
+   * `sqlite`: the gateway's connection (`ctx.db.$client`), or any connection to its database file.
+   * `mergeUpTo`: see segmentInserter (the gateway passes ACTIVITY_BATCH_SIZE).
+   */
   constructor(
-    private readonly db: Db,
-    /** See BLOCK_SCAN_ROWS (tests lower it to compare both plans). */
-    private readonly blockScanRows = BLOCK_SCAN_ROWS,
+    private readonly sqlite: Database,
+    mergeUpTo = 0,
   ) {
-    this.insertBatch = activityBatchInserter(db.$client);
+    this.insert = segmentInserter(sqlite, mergeUpTo);
+    this.summaries = sqlite.prepare(
+      `SELECT ${SUMMARY_COLUMNS} FROM mcp_activity_segments WHERE max_at >= ? AND min_at < ? ORDER BY max_at DESC, id DESC`,
+    );
+    this.strings = sqlite.prepare("SELECT strings FROM mcp_activity_segment_data WHERE segment_id = ?");
+    this.data = sqlite.prepare("SELECT data FROM mcp_activity_segment_data WHERE segment_id = ?");
   }
 
+  /** Stores a segment (the main-thread writer; the writer thread has its own inserter). */
+  insertSegment(segment: EncodedSegment, firstId?: number): void {
+    this.insert(segment, firstId);
+  }
+
+  /** Stores rows as one segment. */
   insertAll(rows: readonly McpActivity[]): void {
-    this.insertBatch(rows);
+    const segment = encodeSegment(rows);
+    if (segment !== undefined) this.insert(segment);
   }
 
-  /** Newest first. */
+  /** Newest first (by arrival, then id). */
   page(filter: ActivityFilter, limit: number, offset: number): { rows: StoredActivity[]; total: number } {
-    const ranges = this.blockRanges(filter);
-    if (ranges !== undefined) return this.pageInRanges(ranges, filter, limit, offset);
-    const where = whereOf(filter);
-    const rows = this.db
-      .select()
-      .from(mcpActivity)
-      .where(where)
-      .orderBy(desc(mcpActivity.at), desc(mcpActivity.id))
-      .limit(limit)
-      .offset(offset)
-      .all();
-    const total = this.db.select({ n: count() }).from(mcpActivity).where(where).get()?.n ?? 0;
-    return { rows: rows.map(fromRow), total };
+    const need = offset + limit;
+    let hits: Hit[] = [];
+    let total = 0;
+    let collecting = need > 0;
+    for (const summary of this.summariesOf(filter.from, filter.to)) {
+      if (withOutcome(summary, filter.outcome) === 0) continue;
+      // Every row of a later segment arrived at or before its max_at: once the page's rows all
+      // arrived after it, the rest is only counted.
+      if (collecting && hits.length >= need && (hits[need - 1] as Hit).at > summary.maxAt) collecting = false;
+      const counted = collecting ? undefined : countFromSummary(summary, filter);
+      if (counted !== undefined) {
+        total += counted;
+        continue;
+      }
+      const segment = this.open(summary, filter);
+      if (segment === undefined) continue;
+      const test = rowTest(segment, filter);
+      if (test === undefined) continue;
+      for (let i = 0; i < segment.rows; i++) {
+        if (!test(i)) continue;
+        total++;
+        if (collecting)
+          hits.push({ at: segment.at(i), id: summary.firstId + segment.idOffset(i), segment, index: i });
+      }
+      if (collecting && hits.length >= need) hits = newestFirst(hits).slice(0, need);
+    }
+    const rows = newestFirst(hits)
+      .slice(offset, need)
+      .map((hit) => ({ id: hit.id, ...hit.segment.row(hit.index) }));
+    return { rows, total };
   }
 
-  /** Deletes the rows recorded before `epochMs`, and the blocks left without rows; returns how many rows. */
-  deleteBefore(epochMs: number): number {
-    const client = this.db.$client;
-    return client.transaction(() => {
-      const deleted = client.run("DELETE FROM mcp_activity WHERE at < ?", [epochMs]).changes;
-      // Every block below the oldest row left (all of them when none is left).
-      client.run(
-        `DELETE FROM mcp_activity_blocks
-          WHERE last_id < coalesce((SELECT min(id) FROM mcp_activity), 9223372036854775807)`,
-      );
-      return deleted;
-    })();
+  /** Requests, errors and refusals per hour of `[start, start + hours × hourMs)`. */
+  countByHour(start: number, hours: number, hourMs: number): HourCounts[] {
+    const end = start + hours * hourMs;
+    const result: HourCounts[] = Array.from({ length: hours }, () => ({
+      requests: 0,
+      errors: 0,
+      refused: 0,
+    }));
+    const hourOf = (at: number) => Math.floor((at - start) / hourMs);
+    for (const summary of this.summariesOf(start, end)) {
+      const first = hourOf(summary.minAt);
+      if (first === hourOf(summary.maxAt) && summary.minAt >= start && summary.maxAt < end) {
+        const hour = result[first] as HourCounts;
+        hour.requests += summary.rows;
+        hour.errors += summary.errors;
+        hour.refused += summary.denied + summary.rateLimited;
+        continue;
+      }
+      const segment = this.open(summary, {});
+      if (segment === undefined) continue;
+      for (let i = 0; i < segment.rows; i++) {
+        const at = segment.at(i);
+        if (at < start || at >= end) continue;
+        const hour = result[hourOf(at)] as HourCounts;
+        const outcome = segment.outcomeCode(i);
+        hour.requests++;
+        if (outcome === 1) hour.errors++;
+        else if (outcome > 1) hour.refused++;
+      }
+    }
+    return result;
   }
 
   /**
-   * The id ranges holding the rows of the filter's user (else server), merged, when they hold few
-   * enough rows to read them all (BLOCK_SCAN_ROWS); undefined: no such filter, or walk the `at`
-   * index instead.
+   * Deletes the rows recorded before `epochMs`; returns how many. Segments wholly before it go;
+   * a segment that straddles it is rewritten with its newer rows (their ids kept).
    */
-  private blockRanges(filter: ActivityFilter): [first: number, last: number][] | undefined {
-    const kind = filter.userId !== undefined ? "user" : filter.server !== undefined ? "server" : undefined;
-    if (kind === undefined) return undefined;
-    const key = (kind === "user" ? filter.userId : filter.server) as string;
-    const client = this.db.$client;
-    const size = client
-      .query<{ rows: number | null }, [string, string]>(
-        "SELECT sum(last_id - first_id + 1) AS rows FROM mcp_activity_blocks WHERE kind = ? AND key = ?",
-      )
-      .get(kind, key);
-    if ((size?.rows ?? 0) > this.blockScanRows) return undefined;
-    const blocks = client
-      .query<{ first: number; last: number }, [string, string]>(
-        `SELECT first_id AS first, last_id AS last FROM mcp_activity_blocks
-          WHERE kind = ? AND key = ? ORDER BY first_id`,
-      )
-      .all(kind, key);
-    // Blocks of one key overlap only when an id came back after retention deleted the newest
-    // rows: merged, no row is read twice.
-    const merged: [number, number][] = [];
-    for (const { first, last } of blocks) {
-      const previous = merged.at(-1);
-      if (previous !== undefined && first <= previous[1] + 1) previous[1] = Math.max(previous[1], last);
-      else merged.push([first, last]);
+  deleteBefore(epochMs: number): number {
+    const client = this.sqlite;
+    return client.transaction(() => {
+      const old = { where: "FROM mcp_activity_segments WHERE max_at < ?" };
+      const deleted =
+        client.query<{ n: number | null }, [number]>(`SELECT sum(rows) AS n ${old.where}`).get(epochMs)?.n ??
+        0;
+      client.run(`DELETE FROM mcp_activity_segment_data WHERE segment_id IN (SELECT id ${old.where})`, [
+        epochMs,
+      ]);
+      client.run(`DELETE ${old.where}`, [epochMs]);
+      const straddling = client
+        .query<Summary, [number, number]>(
+          `SELECT ${SUMMARY_COLUMNS} FROM mcp_activity_segments WHERE min_at < ? AND max_at >= ?`,
+        )
+        .all(epochMs, epochMs);
+      let rewritten = 0;
+      for (const summary of straddling) rewritten += this.keepFrom(summary, epochMs);
+      return deleted + rewritten;
+    })();
+  }
+
+  /** Rewrites a segment with its rows from `epochMs` on; returns how many rows it dropped. */
+  private keepFrom(summary: Summary, epochMs: number): number {
+    const client = this.sqlite;
+    const segment = this.open(summary, {});
+    if (segment === undefined) return 0;
+    const encoder = new SegmentEncoder(segment.rows);
+    for (let i = 0; i < segment.rows; i++) {
+      if (segment.at(i) >= epochMs) encoder.add(segment.row(i), segment.idOffset(i));
     }
-    return merged;
+    const kept = encoder.take();
+    // Not empty: the segment has a row at its max_at, which is not before epochMs.
+    if (kept === undefined) return 0;
+    client.run(
+      `UPDATE mcp_activity_segments SET rows = ?, min_at = ?, max_at = ?, errors = ?, denied = ?, rate_limited = ?
+        WHERE id = ?`,
+      [kept.rows, kept.minAt, kept.maxAt, kept.errors, kept.denied, kept.rateLimited, summary.id],
+    );
+    client.run("UPDATE mcp_activity_segment_data SET strings = ?, data = ? WHERE segment_id = ?", [
+      dictionaryText(kept.strings),
+      kept.data,
+      summary.id,
+    ]);
+    return segment.rows - kept.rows;
   }
 
-  private pageInRanges(
-    ranges: [number, number][],
-    filter: ActivityFilter,
-    limit: number,
-    offset: number,
-  ): { rows: StoredActivity[]; total: number } {
-    const { conditions, values } = rawConditions(filter);
-    // CROSS JOIN: SQLite keeps this order (the ranges outside, each a rowid range of the table);
-    // left to itself it would walk the `at` index for the ORDER BY and scan every row.
-    const from = `FROM json_each(?) AS r CROSS JOIN mcp_activity AS a
-      ON a.id BETWEEN r.value ->> 0 AND r.value ->> 1
-      WHERE ${conditions.length > 0 ? conditions.join(" AND ") : "1"}`;
-    const json = JSON.stringify(ranges);
-    const client = this.db.$client;
-    const rows = client
-      .query<typeof mcpActivity.$inferSelect, (string | number)[]>(
-        `SELECT ${COLUMNS} ${from} ORDER BY a.at DESC, a.id DESC LIMIT ? OFFSET ?`,
-      )
-      .all(json, ...values, limit, offset);
-    const total =
-      client.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n ${from}`).get(json, ...values)
-        ?.n ?? 0;
-    return { rows: rows.map(fromRow), total };
+  private summariesOf(from = Number.MIN_SAFE_INTEGER, to = Number.MAX_SAFE_INTEGER): Summary[] {
+    return this.summaries.all(from, to);
+  }
+
+  /**
+   * The segment's rows, or undefined when its dictionary shows that no row has the filter's
+   * user, server or method (the blob is then not read).
+   */
+  private open(summary: Summary, filter: ActivityFilter): SegmentReader | undefined {
+    const dictionary = this.strings.get(summary.id)?.strings;
+    if (dictionary === undefined) return undefined;
+    for (const value of [filter.userId, filter.server, filter.method]) {
+      if (value !== undefined && !dictionary.includes(`\n${JSON.stringify(value)}\n`)) return undefined;
+    }
+    const data = this.data.get(summary.id)?.data;
+    return data === undefined ? undefined : new SegmentReader(dictionary, data);
   }
 }
 
-/** The filter as SQL conditions on `mcp_activity AS a` with their values (the block path's query). */
-function rawConditions(filter: ActivityFilter): { conditions: string[]; values: (string | number)[] } {
-  const conditions: string[] = [];
-  const values: (string | number)[] = [];
-  const add = (condition: string, value: string | number | undefined) => {
-    if (value === undefined) return;
-    conditions.push(condition);
-    values.push(value);
-  };
-  add("a.user_id = ?", filter.userId);
-  add("a.server = ?", filter.server);
-  add("a.method = ?", filter.method);
-  add("a.outcome = ?", filter.outcome);
-  add("a.at >= ?", filter.from);
-  add("a.at < ?", filter.to);
-  return { conditions, values };
-}
-
-/**
- * The filter for the `at` index walk. The user and server filters have no index of their own (a
- * frequent key's rows are met soon walking `at`, newest first); only an outcome other than "ok"
- * has one (partial): the others are written `+column = ?`, which SQLite cannot serve from an index.
- */
-function whereOf(filter: ActivityFilter): SQL | undefined {
-  const conditions: SQL[] = [];
-  let indexed = false;
-  const equals = (column: SQLiteColumn, value: string | undefined) => {
-    if (value === undefined) return;
-    conditions.push(indexed ? sql`+${column} = ${value}` : eq(column, value));
-    indexed = true;
-  };
-  if (filter.userId !== undefined) conditions.push(sql`+${mcpActivity.userId} = ${filter.userId}`);
-  if (filter.server !== undefined) conditions.push(sql`+${mcpActivity.server} = ${filter.server}`);
-  if (filter.outcome === "ok") {
-    // The outcome index holds only the other outcomes: "ok" (most rows) walks the `at` index.
-    conditions.push(sql`+${mcpActivity.outcome} = ${filter.outcome}`);
-  } else if (filter.outcome !== undefined) {
-    // The literal condition of the partial index, repeated so that SQLite may use it.
-    conditions.push(sql.raw(`"outcome" <> 'ok'`));
-    equals(mcpActivity.outcome, filter.outcome);
+/** How many of the segment's rows have the filter's outcome (all of them without one). */
+function withOutcome(summary: Summary, outcome: ActivityOutcome | undefined): number {
+  switch (outcome) {
+    case undefined:
+      return summary.rows;
+    case "ok":
+      return summary.rows - summary.errors - summary.denied - summary.rateLimited;
+    case "error":
+      return summary.errors;
+    case "denied":
+      return summary.denied;
+    case "rate_limited":
+      return summary.rateLimited;
   }
-  if (filter.method !== undefined) conditions.push(sql`+${mcpActivity.method} = ${filter.method}`);
-  if (filter.from !== undefined) conditions.push(gte(mcpActivity.at, filter.from));
-  if (filter.to !== undefined) conditions.push(lt(mcpActivity.at, filter.to));
-  return conditions.length > 0 ? and(...conditions) : undefined;
 }
 
-function fromRow(row: typeof mcpActivity.$inferSelect): StoredActivity {
-  return {
-    ...row,
-    endpoint: row.endpoint === "aggregate" ? "aggregate" : "server",
-    outcome: row.outcome as ActivityOutcome,
+/** How many of the segment's rows match, when its summary tells; undefined: read the rows. */
+function countFromSummary(summary: Summary, filter: ActivityFilter): number | undefined {
+  if (filter.userId !== undefined || filter.server !== undefined || filter.method !== undefined)
+    return undefined;
+  const inRange =
+    (filter.from === undefined || summary.minAt >= filter.from) &&
+    (filter.to === undefined || summary.maxAt < filter.to);
+  return inRange ? withOutcome(summary, filter.outcome) : undefined;
+}
+
+/** The filter as a test of a row of this segment; undefined when no row can pass. */
+function rowTest(segment: SegmentReader, filter: ActivityFilter): ((i: number) => boolean) | undefined {
+  const tests: ((i: number) => boolean)[] = [];
+  const equals = (value: string | undefined, codes: Int32Array): boolean => {
+    if (value === undefined) return true;
+    const code = segment.codeOf(value);
+    if (code === undefined) return false;
+    tests.push((i) => codes[i] === code);
+    return true;
   };
+  if (!equals(filter.userId, segment.stringCodes("userId"))) return undefined;
+  if (!equals(filter.server, segment.stringCodes("server"))) return undefined;
+  if (!equals(filter.method, segment.stringCodes("method"))) return undefined;
+  if (filter.outcome !== undefined) {
+    const code = OUTCOMES.indexOf(filter.outcome);
+    tests.push((i) => segment.outcomeCode(i) === code);
+  }
+  const { from, to } = filter;
+  if (from !== undefined) tests.push((i) => segment.at(i) >= from);
+  if (to !== undefined) tests.push((i) => segment.at(i) < to);
+  return (i) => {
+    for (const test of tests) if (!test(i)) return false;
+    return true;
+  };
+}
+
+function newestFirst(hits: Hit[]): Hit[] {
+  return hits.sort((a, b) => b.at - a.at || b.id - a.id);
 }
 
 /** Whether a row (stored or live) passes a filter: the stream applies the list's filters with it. */

@@ -1,3 +1,5 @@
+import type { EncodedSegment } from "./segment.ts";
+
 /** Messages between the activity queue (main thread) and its writer thread (writer-worker.ts). */
 
 /** Slots of the Int32Array over the shared buffer. */
@@ -10,6 +12,8 @@ export interface WriterInit {
   kind: "init";
   file: string;
   busyTimeoutMs: number;
+  /** Segments are merged up to this many rows (segmentInserter). */
+  mergeUpTo: number;
   /**
    * ROWS_DONE: rows written or failed so far (wraps at 2^32, compared modulo it); ROWS_FAILED: rows
    * of failed batches; CLOSED: 1 once the connection closed.
@@ -19,9 +23,8 @@ export interface WriterInit {
 
 export interface WriterBatch {
   kind: "batch";
-  /** JSON of McpActivity[]: one string is far cheaper to pass than structured-cloned objects. */
-  json: string;
-  rows: number;
+  /** Its blob's buffer is transferred, not copied. */
+  segment: EncodedSegment;
 }
 
 export interface WriterClose {

@@ -2,8 +2,8 @@
 // the batches the main thread's queue hands over (src/audit/activity/writer.ts). A second entry
 // point of the compiled executable (scripts/build.ts).
 import { Database } from "bun:sqlite";
-import { activityBatchInserter } from "./insert.ts";
-import type { McpActivity } from "./types.ts";
+import { segmentInserter } from "./insert.ts";
+import type { EncodedSegment } from "./segment.ts";
 import { CLOSED, ROWS_DONE, ROWS_FAILED, type ToWriter, type WriterFailure } from "./writer-protocol.ts";
 
 declare const self: Worker;
@@ -11,13 +11,13 @@ declare const self: Worker;
 interface Writer {
   shared: Int32Array;
   db: Database | undefined;
-  insert: ((rows: readonly McpActivity[]) => void) | undefined;
+  insert: ((segment: EncodedSegment) => void) | undefined;
   openError: string | undefined;
 }
 
 const state: { writer?: Writer } = {};
 
-function open(file: string, busyTimeoutMs: number, shared: SharedArrayBuffer): Writer {
+function open(file: string, busyTimeoutMs: number, mergeUpTo: number, shared: SharedArrayBuffer): Writer {
   const writer: Writer = {
     shared: new Int32Array(shared),
     db: undefined,
@@ -29,7 +29,7 @@ function open(file: string, busyTimeoutMs: number, shared: SharedArrayBuffer): W
     db.run(`PRAGMA busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
     db.run("PRAGMA synchronous = NORMAL");
     writer.db = db;
-    writer.insert = activityBatchInserter(db);
+    writer.insert = segmentInserter(db, mergeUpTo);
   } catch (error) {
     writer.openError = error instanceof Error ? error.message : String(error);
   }
@@ -44,7 +44,7 @@ function done(writer: Writer, rows: number): void {
 self.onmessage = (event: MessageEvent<ToWriter>) => {
   const message = event.data;
   if (message.kind === "init") {
-    state.writer = open(message.file, message.busyTimeoutMs, message.shared);
+    state.writer = open(message.file, message.busyTimeoutMs, message.mergeUpTo, message.shared);
     return;
   }
   const writer = state.writer;
@@ -57,15 +57,15 @@ self.onmessage = (event: MessageEvent<ToWriter>) => {
   }
   try {
     if (writer.insert === undefined) throw new Error(`cannot open the database: ${writer.openError}`);
-    writer.insert(JSON.parse(message.json) as McpActivity[]);
+    writer.insert(message.segment);
   } catch (error) {
-    Atomics.add(writer.shared, ROWS_FAILED, message.rows);
+    Atomics.add(writer.shared, ROWS_FAILED, message.segment.rows);
     const failure: WriterFailure = {
       kind: "failed",
-      rows: message.rows,
+      rows: message.segment.rows,
       error: error instanceof Error ? error.message : String(error),
     };
     self.postMessage(failure);
   }
-  done(writer, message.rows);
+  done(writer, message.segment.rows);
 };

@@ -16,10 +16,10 @@ export const activitySettings = {
   ),
   activityBatchSize: int(
     "ACTIVITY_BATCH_SIZE",
-    500,
+    2000,
     1,
     100000,
-    "MCP activity rows written to the database in one transaction; a full batch is written at once, a partial one every ACTIVITY_FLUSH_INTERVAL_MS.",
+    "MCP activity rows stored together as one segment (one insert); a full batch is written at once, a partial one every ACTIVITY_FLUSH_INTERVAL_MS and merged into the newest segment while together they fit in a batch.",
   ),
   activityFlushIntervalMs: int(
     "ACTIVITY_FLUSH_INTERVAL_MS",
