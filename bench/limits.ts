@@ -6,7 +6,7 @@
 // before it starts, compared with the empty "on" one (the hot path must not slow down with them).
 // See bench/README.md. Not part of `bun test`.
 // --baseline PATH adds "on" run by another executable (an older build), compared with "on".
-// Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--connections 32] [--threads 2] [--scale] [--split] [--binary PATH] [--baseline PATH]
+// Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--connections 32] [--threads 2] [--scale] [--split] [--restart] [--pin] [--binary PATH] [--baseline PATH]
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -34,8 +34,15 @@ const { values } = parseArgs({
     // Fresh gateway processes (and data directories) every round: a process's JIT decisions hold
     // for its life, so with one process per target a whole run can lean one way.
     restart: { type: "boolean", default: false },
+    // The gateways on the second CPU, wrk and the backend on the first (as bench/compare.ts): the
+    // gateway's threads (the writer's included) share one core, and the scheduler's placement of
+    // four processes on two cores no longer varies from round to round.
+    pin: { type: "boolean", default: false },
   },
 });
+const pin = (cpu: number, pid: number) => {
+  if (values.pin) Bun.spawnSync(["taskset", "-a", "-cp", String(cpu), String(pid)], { stdout: "ignore" });
+};
 
 /** "on": per-user MCP limit accounted on every request (never reached) and every row stored. */
 const ON = { RATE_LIMIT_ENABLED: "true", MCP_LOG_DB_ENABLED: "true" };
@@ -83,6 +90,7 @@ function seedScale(dataDir: string): void {
 }
 
 const backend = await spawnAnnounced([process.execPath, "bench/targets/backend.ts"], ROOT);
+pin(0, backend.pid);
 interface Config {
   name: string;
   env: Record<string, string>;
@@ -116,15 +124,23 @@ interface Target {
   dataDir: string;
   stored: boolean;
 }
-/** Every configuration started in a fresh data directory (tagged with the round). */
+/**
+ * Every configuration started in a fresh data directory (tagged with the round), in reverse order
+ * on odd rounds: in one A/A run (one configuration started twice), the second measured 0.967× the
+ * first (bench/README.md), which would otherwise always count against "on".
+ */
 async function launchAll(round: number): Promise<Target[]> {
   const started: Target[] = [];
-  for (const { name, env, seed, executable } of configs) {
+  const order = configs.map((_, i) => i);
+  if (round % 2 === 1) order.reverse();
+  for (const i of order) {
+    const { name, env, seed, executable } = configs[i] as Config;
     const dataDir = join(dir, `${name.replace(/\W+/g, "-")}-${round}`);
     mkdirSync(dataDir);
     seed?.(dataDir);
     const gateway = await startBuiltGateway(executable, dataDir, backend.url, env);
-    started.push({ name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" });
+    pin(1, gateway.pid);
+    started[i] = { name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" };
   }
   for (const { gateway } of started) await load(gateway, auth(gateway), { ...options, seconds: "2" });
   return started;
@@ -167,7 +183,12 @@ async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Meas
   };
 }
 
-const options = { dir, threads: values.threads as string, connections: values.connections as string };
+const options = {
+  dir,
+  threads: values.threads as string,
+  connections: values.connections as string,
+  prefix: values.pin ? ["taskset", "-c", "0"] : [],
+};
 const auth = (g: GatewayUnderTest) => ({ Authorization: `Bearer ${g.token}` });
 const loadBefore = loadavg();
 const rounds: Measured[][] = [];
@@ -193,7 +214,7 @@ const loadAfter = loadavg();
 
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 console.log(
-  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds${values.restart ? " (fresh gateways each)" : ""}, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
+  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds${values.restart ? " (fresh gateways each)" : ""}${values.pin ? ", pinned" : ""}, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
 );
 console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req  writer µs/req   errors`);
 for (const [i, { name }] of targets.entries()) {

@@ -4,7 +4,12 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ROW_TABLE_COLUMNS, rowTableValues } from "../../src/audit/activity/row-table.ts";
-import { dictionaryText, encodeSegment, SegmentReader } from "../../src/audit/activity/segment.ts";
+import {
+  dictionaryText,
+  encodeSegment,
+  SegmentEncoder,
+  SegmentReader,
+} from "../../src/audit/activity/segment.ts";
 import { type ActivityFilter, ActivityStore, type StoredActivity } from "../../src/audit/activity/store.ts";
 import type { McpActivity } from "../../src/audit/activity/types.ts";
 import { openDatabase } from "../../src/db/connection.ts";
@@ -244,6 +249,22 @@ describe("stored activity: segments", () => {
     expect(store.page({ method: '"}]\u0000\n' }, 10, 0).total).toBe(1);
     expect(store.page({ userId: "ユーザー 🙂", server: "" }, 10, 0).total).toBe(1);
     db.$client.close();
+  });
+
+  test("one encoder over several batches: each batch's strings come back, repeated or alternating", () => {
+    const encoder = new SegmentEncoder(4);
+    const batches = [
+      [row(1, { userId: "a" }), row(2, { userId: "a" }), row(3, { userId: "b" }), row(4, { userId: "a" })],
+      [row(5, { userId: "b" }), row(6, { userId: null }), row(7, { userId: "b" })],
+    ];
+    for (const batch of batches) {
+      for (const r of batch) encoder.add(r);
+      const segment = encoder.take();
+      if (segment === undefined) throw new Error("no segment");
+      const reader = new SegmentReader(dictionaryText(segment.strings), segment.data);
+      expect(Array.from({ length: reader.rows }, (_, i) => reader.row(i))).toEqual(batch);
+    }
+    expect(encoder.take()).toBeUndefined();
   });
 
   test("a blob this version does not read is refused, not misread", () => {

@@ -129,6 +129,9 @@ export class SegmentEncoder {
   private lastOffset = 0;
   /** Rows per outcome code. */
   private outcomes = [0, 0, 0, 0];
+  /** Per string column (STRING_COLUMNS' order): the last value coded and its index. */
+  private readonly recentValues: (string | undefined)[] = STRING_COLUMNS.map(() => undefined);
+  private readonly recentCodes = new Int32Array(STRING_COLUMNS.length);
 
   constructor(readonly capacity: number) {
     this.columns = new Columns(new ArrayBuffer(bytesFor(capacity)), capacity);
@@ -153,13 +156,13 @@ export class SegmentEncoder {
     c.rpcErrorCode[i] = a.rpcErrorCode ?? Number.NaN;
     c.idOffset[i] = idOffset;
     c.httpStatus[i] = a.httpStatus;
-    c.text.userId[i] = this.code(a.userId);
-    c.text.clientId[i] = this.code(a.clientId);
-    c.text.server[i] = this.code(a.server);
-    c.text.sessionId[i] = this.code(a.sessionId);
-    c.text.method[i] = this.code(a.method);
-    c.text.target[i] = this.code(a.target);
-    c.text.ip[i] = this.code(a.ip);
+    c.text.userId[i] = this.code(0, a.userId);
+    c.text.clientId[i] = this.code(1, a.clientId);
+    c.text.server[i] = this.code(2, a.server);
+    c.text.sessionId[i] = this.code(3, a.sessionId);
+    c.text.method[i] = this.code(4, a.method);
+    c.text.target[i] = this.code(5, a.target);
+    c.text.ip[i] = this.code(6, a.ip);
     c.endpoint[i] = a.endpoint === "aggregate" ? 1 : 0;
     const outcome = OUTCOME_CODE[a.outcome];
     c.outcome[i] = outcome;
@@ -197,17 +200,26 @@ export class SegmentEncoder {
     this.maxAt = Number.NEGATIVE_INFINITY;
     this.lastOffset = 0;
     this.outcomes = [0, 0, 0, 0];
+    this.recentValues.fill(undefined);
     return segment;
   }
 
-  private code(value: string | null): number {
+  /**
+   * The dictionary index of a string column's value. The previous row's value of the column is
+   * tried first: most rows repeat it (one session's calls), and comparing two strings is cheaper
+   * than hashing one that arrived with the request (a header, a token's claim).
+   */
+  private code(column: number, value: string | null): number {
     if (value === null) return NULL_CODE;
+    if (this.recentValues[column] === value) return this.recentCodes[column] as number;
     let code = this.dictionary.get(value);
     if (code === undefined) {
       code = this.strings.length;
       this.strings.push(value);
       this.dictionary.set(value, code);
     }
+    this.recentValues[column] = value;
+    this.recentCodes[column] = code;
     return code;
   }
 }
