@@ -54,7 +54,7 @@ export function segmentInserter(
     );
     data.run(lastInsertRowid, dictionaryText(segment.strings), segment.data);
   };
-  return sqlite.transaction((segment: EncodedSegment, firstId?: number) => {
+  const store = sqlite.transaction((segment: EncodedSegment, firstId?: number) => {
     const last = firstId === undefined && segment.rows < mergeUpTo ? newest.get() : null;
     if (last === null || last.rows + segment.rows > mergeUpTo) {
       insert(segment, firstId ?? null);
@@ -70,4 +70,7 @@ export function segmentInserter(
     deleteSegment.run(last.id);
     insert(merged.take() as EncodedSegment, last.firstId);
   });
+  // IMMEDIATE: the merge reads the newest segment before writing; a deferred transaction whose
+  // snapshot another writer (the retention job) overtook in between could not write at all.
+  return (segment, firstId) => store.immediate(segment, firstId);
 }

@@ -169,24 +169,27 @@ export class ActivityStore {
    */
   deleteBefore(epochMs: number): number {
     const client = this.sqlite;
-    return client.transaction(() => {
-      const old = { where: "FROM mcp_activity_segments WHERE max_at < ?" };
-      const deleted =
-        client.query<{ n: number | null }, [number]>(`SELECT sum(rows) AS n ${old.where}`).get(epochMs)?.n ??
-        0;
-      client.run(`DELETE FROM mcp_activity_segment_data WHERE segment_id IN (SELECT id ${old.where})`, [
-        epochMs,
-      ]);
-      client.run(`DELETE ${old.where}`, [epochMs]);
-      const straddling = client
-        .query<Summary, [number, number]>(
-          `SELECT ${SUMMARY_COLUMNS} FROM mcp_activity_segments WHERE min_at < ? AND max_at >= ?`,
-        )
-        .all(epochMs, epochMs);
-      let rewritten = 0;
-      for (const summary of straddling) rewritten += this.keepFrom(summary, epochMs);
-      return deleted + rewritten;
-    })();
+    // IMMEDIATE: it reads before it writes, and the writer thread may commit in between.
+    return client
+      .transaction(() => {
+        const old = { where: "FROM mcp_activity_segments WHERE max_at < ?" };
+        const deleted =
+          client.query<{ n: number | null }, [number]>(`SELECT sum(rows) AS n ${old.where}`).get(epochMs)
+            ?.n ?? 0;
+        client.run(`DELETE FROM mcp_activity_segment_data WHERE segment_id IN (SELECT id ${old.where})`, [
+          epochMs,
+        ]);
+        client.run(`DELETE ${old.where}`, [epochMs]);
+        const straddling = client
+          .query<Summary, [number, number]>(
+            `SELECT ${SUMMARY_COLUMNS} FROM mcp_activity_segments WHERE min_at < ? AND max_at >= ?`,
+          )
+          .all(epochMs, epochMs);
+        let rewritten = 0;
+        for (const summary of straddling) rewritten += this.keepFrom(summary, epochMs);
+        return deleted + rewritten;
+      })
+      .immediate();
   }
 
   /** Rewrites a segment with its rows from `epochMs` on; returns how many rows it dropped. */
