@@ -235,6 +235,11 @@ export function dictionaryText(strings: readonly string[]): string {
   return text;
 }
 
+/** `value`'s line in a stored dictionary (dictionaryText), found with a text search. */
+export function dictionaryLine(value: string): string {
+  return `\n${JSON.stringify(value)}\n`;
+}
+
 /** Encodes rows as one segment (ids consecutive from the segment's first id unless `idOffsets` says). */
 export function encodeSegment(
   rows: readonly McpActivity[],
@@ -272,7 +277,7 @@ export class SegmentReader {
 
   /** The dictionary index of `value` in this segment; undefined when no row has it. */
   codeOf(value: string): number | undefined {
-    const at = this.dictionary.indexOf(`\n${JSON.stringify(value)}\n`);
+    const at = this.dictionary.indexOf(dictionaryLine(value));
     if (at < 0) return undefined;
     let code = 0;
     for (

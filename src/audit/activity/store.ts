@@ -1,6 +1,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { segmentInserter } from "./insert.ts";
 import {
+  dictionaryLine,
   dictionaryText,
   type EncodedSegment,
   encodeSegment,
@@ -172,14 +173,11 @@ export class ActivityStore {
     // IMMEDIATE: it reads before it writes, and the writer thread may commit in between.
     return client
       .transaction(() => {
-        const old = { where: "FROM mcp_activity_segments WHERE max_at < ?" };
+        const old = "FROM mcp_activity_segments WHERE max_at < ?";
         const deleted =
-          client.query<{ n: number | null }, [number]>(`SELECT sum(rows) AS n ${old.where}`).get(epochMs)
-            ?.n ?? 0;
-        client.run(`DELETE FROM mcp_activity_segment_data WHERE segment_id IN (SELECT id ${old.where})`, [
-          epochMs,
-        ]);
-        client.run(`DELETE ${old.where}`, [epochMs]);
+          client.query<{ n: number | null }, [number]>(`SELECT sum(rows) AS n ${old}`).get(epochMs)?.n ?? 0;
+        client.run(`DELETE FROM mcp_activity_segment_data WHERE segment_id IN (SELECT id ${old})`, [epochMs]);
+        client.run(`DELETE ${old}`, [epochMs]);
         const straddling = client
           .query<Summary, [number, number]>(
             `SELECT ${SUMMARY_COLUMNS} FROM mcp_activity_segments WHERE min_at < ? AND max_at >= ?`,
@@ -229,7 +227,7 @@ export class ActivityStore {
     const dictionary = this.strings.get(summary.id)?.strings;
     if (dictionary === undefined) return undefined;
     for (const value of [filter.userId, filter.server, filter.method]) {
-      if (value !== undefined && !dictionary.includes(`\n${JSON.stringify(value)}\n`)) return undefined;
+      if (value !== undefined && !dictionary.includes(dictionaryLine(value))) return undefined;
     }
     const data = this.data.get(summary.id)?.data;
     return data === undefined ? undefined : new SegmentReader(dictionary, data);
