@@ -1,12 +1,14 @@
 // Rate limits and MCP activity recording on versus off on /mcp/{server} tools/call (issue #13):
 // the same built executable started twice (three times with --scale) against one backend, loaded
-// in turn every round (order reversed on odd rounds); ratios are taken within each round and the
+// in turn every round (each in every place of the order as often); ratios are taken within each round and the
 // median over rounds is reported. Budget: "on" keeps at least 95 % of "off"'s throughput.
 // --scale adds a third gateway, "on" with 10,000 users and 1,000,000 stored activity rows seeded
 // before it starts, compared with the empty "on" one (the hot path must not slow down with them).
 // See bench/README.md. Not part of `bun test`.
-// --baseline PATH adds "on" run by another executable (an older build), compared with "on".
-// Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--connections 32] [--threads 2] [--scale] [--split] [--restart] [--pin] [--binary PATH] [--baseline PATH]
+// --baseline PATH adds "on" run by another executable (an older build), compared with "on"; a copy
+// of the same executable makes it an A/A control.
+// The budget's run: --duration 6 --burst 1 --warmup 6 --rounds 24 --restart [--pin] (bench/README.md).
+// Usage: bun bench/limits.ts [--duration 5] [--rounds 6] [--warmup 6] [--burst SECONDS] [--connections 32] [--threads 2] [--scale] [--split] [--restart] [--pin] [--binary PATH] [--baseline PATH]
 import { Database } from "bun:sqlite";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -38,6 +40,14 @@ const { values } = parseArgs({
     // gateway's threads (the writer's included) share one core, and the scheduler's placement of
     // four processes on two cores no longer varies from round to round.
     pin: { type: "boolean", default: false },
+    // Each round's --duration split into bursts of this many seconds, the targets taking turns
+    // (each in every place of the order as often): this machine's speed drifts by ±20 % within a minute,
+    // and two targets loaded a second apart see much the same machine.
+    burst: { type: "string" },
+    // Load before measuring, per gateway and round: the JIT compiles the hot path's functions in
+    // the first seconds (an FTL compile of the activity encoder alone takes 150 ms of a JIT
+    // thread), and "on" has more of them to compile than "off".
+    warmup: { type: "string", default: "6" },
   },
 });
 const pin = (cpu: number, pid: number) => {
@@ -125,14 +135,22 @@ interface Target {
   stored: boolean;
 }
 /**
- * Every configuration started in a fresh data directory (tagged with the round), in reverse order
- * on odd rounds: in one A/A run (one configuration started twice), the second measured 0.967× the
+ * The order of `n` targets at turn `k`: rotated by k, so that each is first, second, … as often.
+ * Reversing every other turn keeps the middle one of three always in the middle: in two runs whose
+ * third gateway was a copy of "on" (the middle one), "on" measured 0.990× and 0.972× of its copy.
+ */
+function turns(n: number, k: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i + k) % n);
+}
+
+/**
+ * Every configuration started in a fresh data directory (tagged with the round), in an order
+ * rotated every round: in one A/A run (one configuration started twice), the second measured 0.967× the
  * first (bench/README.md), which would otherwise always count against "on".
  */
 async function launchAll(round: number): Promise<Target[]> {
   const started: Target[] = [];
-  const order = configs.map((_, i) => i);
-  if (round % 2 === 1) order.reverse();
+  const order = turns(configs.length, round);
   for (const i of order) {
     const { name, env, seed, executable } = configs[i] as Config;
     const dataDir = join(dir, `${name.replace(/\W+/g, "-")}-${round}`);
@@ -142,7 +160,8 @@ async function launchAll(round: number): Promise<Target[]> {
     pin(1, gateway.pid);
     started[i] = { name, gateway, dataDir, stored: env.MCP_LOG_DB_ENABLED === "true" };
   }
-  for (const { gateway } of started) await load(gateway, auth(gateway), { ...options, seconds: "2" });
+  for (const { gateway } of started)
+    await load(gateway, auth(gateway), { ...options, seconds: values.warmup as string });
   return started;
 }
 
@@ -155,12 +174,12 @@ function mainThreadMicros(pid: number): number {
   return threadMicros(`/proc/${pid}/task/${pid}/stat`);
 }
 
-/** CPU time of the activity writer thread(s) so far, in µs (Bun names a Worker's thread "Worker"). */
-function writerThreadMicros(pid: number): number {
+/** CPU time so far of the threads whose name is `name` (Bun names a Worker's thread "Worker"). */
+function namedThreadsMicros(pid: number, name: string): number {
   let total = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     const stat = `/proc/${pid}/task/${task}/stat`;
-    if (readFileSync(stat, "utf8").includes("(Worker)")) total += threadMicros(stat);
+    if (readFileSync(stat, "utf8").includes(`(${name})`)) total += threadMicros(stat);
   }
   return total;
 }
@@ -171,15 +190,46 @@ function threadMicros(statFile: string): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // utime + stime, 100 ticks/s
 }
 
-type Measured = Result & { mainCpu: number; writerCpu: number };
+/** The activity writer thread, and JSC's compiler threads. */
+const writerThreadMicros = (pid: number) => namedThreadsMicros(pid, "Worker");
+const jitThreadMicros = (pid: number) => namedThreadsMicros(pid, "JITWorker");
+
+type Measured = Result & { mainCpu: number; writerCpu: number; jitCpu: number };
 async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Measured> {
-  const before = { main: mainThreadMicros(gateway.pid), writer: writerThreadMicros(gateway.pid) };
+  const before = {
+    main: mainThreadMicros(gateway.pid),
+    writer: writerThreadMicros(gateway.pid),
+    jit: jitThreadMicros(gateway.pid),
+  };
   const result = await load(gateway, auth(gateway), { ...options, seconds });
   const requests = result.rps * Number(seconds);
   return {
     ...result,
     mainCpu: (mainThreadMicros(gateway.pid) - before.main) / requests,
     writerCpu: (writerThreadMicros(gateway.pid) - before.writer) / requests,
+    jitCpu: (jitThreadMicros(gateway.pid) - before.jit) / requests,
+  };
+}
+
+const burstSeconds = values.burst ?? (values.duration as string);
+const burstsPerRound = Math.max(1, Math.round(Number(values.duration) / Number(burstSeconds)));
+
+/** A round's bursts of one target as one measurement: totals per request, the bursts' median p50. */
+function combine(bursts: Measured[]): Measured {
+  const requests = bursts.map((b) => b.rps * Number(burstSeconds));
+  const total = requests.reduce((a, b) => a + b, 0);
+  const perRequest = (pick: (b: Measured) => number) =>
+    bursts.reduce((sum, b, i) => sum + pick(b) * (requests[i] as number), 0) / total;
+  return {
+    rps: total / (Number(burstSeconds) * bursts.length),
+    p50: median(bursts.map((b) => b.p50)),
+    p90: median(bursts.map((b) => b.p90)),
+    p99: median(bursts.map((b) => b.p99)),
+    cpu: perRequest((b) => b.cpu),
+    mainCpu: perRequest((b) => b.mainCpu),
+    writerCpu: perRequest((b) => b.writerCpu),
+    jitCpu: perRequest((b) => b.jitCpu),
+    errors: [...new Set(bursts.map((b) => b.errors))].join("; "),
   };
 }
 
@@ -201,22 +251,25 @@ for (let round = 0; round < Math.max(1, Number(values.rounds)); round++) {
     used.push(...targets);
     targets = await launchAll(round);
   }
-  const order = targets.map((_, i) => i);
-  if (round % 2 === 1) order.reverse();
-  const row: Measured[] = [];
-  for (const i of order) {
-    const { gateway } = targets[i] as { gateway: GatewayUnderTest };
-    row[i] = await measure(gateway, values.duration as string);
+  const bursts: Measured[][] = targets.map(() => []);
+  for (let burst = 0; burst < burstsPerRound; burst++) {
+    const order = turns(targets.length, round + burst);
+    for (const i of order) {
+      const { gateway } = targets[i] as { gateway: GatewayUnderTest };
+      bursts[i]?.push(await measure(gateway, burstSeconds));
+    }
   }
-  rounds.push(row);
+  rounds.push(bursts.map(combine));
 }
 const loadAfter = loadavg();
 
 const fixed = (x: number, digits: number) => x.toFixed(digits);
 console.log(
-  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds${values.restart ? " (fresh gateways each)" : ""}${values.pin ? ", pinned" : ""}, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
+  `wrk -t${values.threads} -c${values.connections} -d${values.duration}s, POST /mcp/bench tools/call, ${rounds.length} rounds${values.restart ? " (fresh gateways each)" : ""}${values.pin ? ", pinned" : ""}${burstsPerRound > 1 ? `, each round in ${burstsPerRound} bursts of ${burstSeconds} s taking turns` : ""}, load average ${fixed(loadBefore[0] ?? 0, 1)} before, ${fixed(loadAfter[0] ?? 0, 1)} after`,
 );
-console.log(`${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req  writer µs/req   errors`);
+console.log(
+  `${"target".padEnd(36)}   req/s    p50 ms  CPU µs/req  main µs/req  writer µs/req  JIT µs/req   errors`,
+);
 for (const [i, { name }] of targets.entries()) {
   const runs = rounds.map((row) => row[i] as Measured);
   console.log(
@@ -226,6 +279,7 @@ for (const [i, { name }] of targets.entries()) {
     fixed(median(runs.map((r) => r.cpu)), 1).padStart(11),
     fixed(median(runs.map((r) => r.mainCpu)), 1).padStart(12),
     fixed(median(runs.map((r) => r.writerCpu)), 1).padStart(14),
+    fixed(median(runs.map((r) => r.jitCpu)), 1).padStart(11),
     `  ${[...new Set(runs.map((r) => r.errors))].join("; ")}`,
   );
 }
@@ -233,11 +287,21 @@ const ratios = (a: number, b: number) => {
   const per = rounds.map((row) => (row[a] as Measured).rps / (row[b] as Measured).rps);
   const cpu = rounds.map((row) => (row[a] as Measured).cpu / (row[b] as Measured).cpu);
   const main = rounds.map((row) => (row[a] as Measured).mainCpu / (row[b] as Measured).mainCpu);
-  return { throughput: median(per), cpu: median(cpu), main: median(main), per };
+  const sorted = [...per].sort((x, y) => x - y);
+  const quartile = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  return {
+    throughput: median(per),
+    cpu: median(cpu),
+    main: median(main),
+    per,
+    q1: quartile(0.25),
+    q3: quartile(0.75),
+  };
 };
 const onOff = ratios(1, 0);
 console.log(
-  `\non / off: throughput ${fixed(onOff.throughput, 3)}x (budget >= 0.95), CPU per request ${fixed(onOff.cpu, 3)}x, main thread ${fixed(onOff.main, 3)}x; per round ${onOff.per.map((x) => fixed(x, 2)).join(" ")}`,
+  `\non / off: throughput ${fixed(onOff.throughput, 3)}x (budget >= 0.95; quartiles ${fixed(onOff.q1, 3)}–${fixed(onOff.q3, 3)}), CPU per request ${fixed(onOff.cpu, 3)}x, main thread ${fixed(onOff.main, 3)}x; per round ${onOff.per.map((x) => fixed(x, 2)).join(" ")}`,
 );
 console.log(onOff.throughput >= 0.95 ? "within budget" : "OVER BUDGET");
 for (const [i, { name }] of targets.entries())
