@@ -277,7 +277,7 @@ async function load(target: Target, seconds: string): Promise<Measured> {
     connections: values.connections as string,
     lua: target.lua,
   });
-  return { ...result, backendCpu: (cpuMicros(backend.pid) - before) / (result.rps * Number(seconds)) };
+  return { ...result, backendCpu: (cpuMicros(backend.pid) - before) / result.requests };
 }
 
 // The two sides of each comparison sit next to each other in every round; odd rounds run the

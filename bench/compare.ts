@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type GatewayUnderTest, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import { type GatewayUnderTest, pinToCpu, spawnAnnounced, startBuiltGateway } from "./processes.ts";
 import { load, median, type Result } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -36,7 +36,7 @@ for (const binary of binaries) {
   gateways.push(await startBuiltGateway(binary, mkdtempSync(join(dir, "gateway-")), backend.url));
 }
 const pin = (cpu: number, pid: number) => {
-  if (values.pin) Bun.spawnSync(["taskset", "-a", "-cp", String(cpu), String(pid)], { stdout: "ignore" });
+  if (values.pin) pinToCpu(cpu, pid);
 };
 pin(0, backend.pid);
 for (const gateway of gateways) pin(1, gateway.pid);

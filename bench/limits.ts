@@ -1,7 +1,7 @@
 // Rate limits and MCP activity recording on versus off on /mcp/{server} tools/call (issue #13):
 // the same built executable started twice (three times with --scale) against one backend, loaded
-// in turn every round (each in every place of the order as often); ratios are taken within each round and the
-// median over rounds is reported. Budget: "on" keeps at least 95 % of "off"'s throughput.
+// in turn every round (each in every place of the order as often); ratios are taken within each
+// round and the median over rounds is reported. Budget: "on" keeps at least 95 % of "off"'s throughput.
 // --scale adds a third gateway, "on" with 10,000 users and 1,000,000 stored activity rows seeded
 // before it starts, compared with the empty "on" one (the hot path must not slow down with them).
 // See bench/README.md. Not part of `bun test`.
@@ -19,7 +19,13 @@ import { type EncodedSegment, encodeSegment } from "../src/audit/activity/segmen
 import type { McpActivity } from "../src/audit/activity/types.ts";
 import { buildExecutable } from "../test/executable/helpers.ts";
 import { activityRow } from "../test/support/activity-row.ts";
-import { type GatewayUnderTest, spawnAnnounced, startBuiltGateway } from "./processes.ts";
+import {
+  type GatewayUnderTest,
+  pinToCpu,
+  spawnAnnounced,
+  startBuiltGateway,
+  statMicros,
+} from "./processes.ts";
 import { load, median, type Result } from "./wrk.ts";
 
 const { values } = parseArgs({
@@ -41,8 +47,8 @@ const { values } = parseArgs({
     // four processes on two cores no longer varies from round to round.
     pin: { type: "boolean", default: false },
     // Each round's --duration split into bursts of this many seconds, the targets taking turns
-    // (each in every place of the order as often): this machine's speed drifts by ±20 % within a minute,
-    // and two targets loaded a second apart see much the same machine.
+    // (each in every place of the order as often): this machine's speed drifts by ±20 % within a
+    // minute, and two targets loaded a second apart see much the same machine.
     burst: { type: "string" },
     // Load before measuring, per gateway and round: the JIT compiles the hot path's functions in
     // the first seconds (an FTL compile of the activity encoder alone takes 150 ms of a JIT
@@ -51,7 +57,7 @@ const { values } = parseArgs({
   },
 });
 const pin = (cpu: number, pid: number) => {
-  if (values.pin) Bun.spawnSync(["taskset", "-a", "-cp", String(cpu), String(pid)], { stdout: "ignore" });
+  if (values.pin) pinToCpu(cpu, pid);
 };
 
 /** "on": per-user MCP limit accounted on every request (never reached) and every row stored. */
@@ -171,7 +177,7 @@ async function launchAll(round: number): Promise<Target[]> {
  * core to spare, the main thread's time per request is what bounds throughput.
  */
 function mainThreadMicros(pid: number): number {
-  return threadMicros(`/proc/${pid}/task/${pid}/stat`);
+  return statMicros(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /** CPU time so far of the threads whose name is `name` (Bun names a Worker's thread "Worker"). */
@@ -179,15 +185,9 @@ function namedThreadsMicros(pid: number, name: string): number {
   let total = 0;
   for (const task of readdirSync(`/proc/${pid}/task`)) {
     const stat = `/proc/${pid}/task/${task}/stat`;
-    if (readFileSync(stat, "utf8").includes(`(${name})`)) total += threadMicros(stat);
+    if (readFileSync(stat, "utf8").includes(`(${name})`)) total += statMicros(stat);
   }
   return total;
-}
-
-function threadMicros(statFile: string): number {
-  const stat = readFileSync(statFile, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // utime + stime, 100 ticks/s
 }
 
 /** The activity writer thread, and JSC's compiler threads. */
@@ -202,12 +202,11 @@ async function measure(gateway: GatewayUnderTest, seconds: string): Promise<Meas
     jit: jitThreadMicros(gateway.pid),
   };
   const result = await load(gateway, auth(gateway), { ...options, seconds });
-  const requests = result.rps * Number(seconds);
   return {
     ...result,
-    mainCpu: (mainThreadMicros(gateway.pid) - before.main) / requests,
-    writerCpu: (writerThreadMicros(gateway.pid) - before.writer) / requests,
-    jitCpu: (jitThreadMicros(gateway.pid) - before.jit) / requests,
+    mainCpu: (mainThreadMicros(gateway.pid) - before.main) / result.requests,
+    writerCpu: (writerThreadMicros(gateway.pid) - before.writer) / result.requests,
+    jitCpu: (jitThreadMicros(gateway.pid) - before.jit) / result.requests,
   };
 }
 
@@ -216,12 +215,12 @@ const burstsPerRound = Math.max(1, Math.round(Number(values.duration) / Number(b
 
 /** A round's bursts of one target as one measurement: totals per request, the bursts' median p50. */
 function combine(bursts: Measured[]): Measured {
-  const requests = bursts.map((b) => b.rps * Number(burstSeconds));
-  const total = requests.reduce((a, b) => a + b, 0);
+  const requests = bursts.reduce((sum, b) => sum + b.requests, 0);
   const perRequest = (pick: (b: Measured) => number) =>
-    bursts.reduce((sum, b, i) => sum + pick(b) * (requests[i] as number), 0) / total;
+    bursts.reduce((sum, b) => sum + pick(b) * b.requests, 0) / requests;
   return {
-    rps: total / (Number(burstSeconds) * bursts.length),
+    rps: bursts.reduce((sum, b) => sum + b.rps, 0) / bursts.length,
+    requests,
     p50: median(bursts.map((b) => b.p50)),
     p90: median(bursts.map((b) => b.p90)),
     p99: median(bursts.map((b) => b.p99)),

@@ -36,13 +36,23 @@ export async function spawnAnnounced(argv: string[], cwd: string): Promise<Spawn
 
 /** CPU time (user + system, all threads) a process has used so far, in µs. */
 export function cpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return statMicros(`/proc/${pid}/stat`);
+}
+
+/** CPU time (user + system) so far of a process or thread, from its `/proc/…/stat` file, in µs. */
+export function statMicros(statFile: string): number {
+  const stat = readFileSync(statFile, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   return (ticks * 1_000_000) / CLOCK_TICKS_PER_SECOND;
 }
 // sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Moves every thread of `pid` onto CPU `cpu` (taskset), for benches run with --pin. */
+export function pinToCpu(cpu: number, pid: number): void {
+  Bun.spawnSync(["taskset", "-a", "-cp", String(cpu), String(pid)], { stdout: "ignore" });
+}
 
 export interface GatewayUnderTest extends Spawned {
   /** A user token for its `/mcp/bench`, the resource `url` names. */

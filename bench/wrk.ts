@@ -18,6 +18,8 @@ export interface Result {
   p99: number;
   /** CPU time of the target's process per request, in µs (all its threads). */
   cpu: number;
+  /** Requests wrk completed. */
+  requests: number;
   errors: string;
 }
 
@@ -87,6 +89,7 @@ export async function load(
     p90: pick("90%"),
     p99: pick("99%"),
     cpu: cpu / requests,
+    requests,
     errors: `non-2xx ${non2xx}, socket ${socket}`,
   };
 }
